@@ -1,0 +1,97 @@
+/**
+ * One error hierarchy for the whole runtime. Every error carries a stable `code` that scripts,
+ * the CLI's exit paths and the dead-letter queue can rely on; messages are for people.
+ */
+
+/** A reason something was rejected, located by JSON pointer (RFC 6901) into the offending document. */
+export interface Issue {
+  pointer: string;
+  message: string;
+  /** Which layer found it: structural guards, the JSON Schema, a cross-field rule, or routing. */
+  rule: "guard" | "schema" | "content" | "cross_field" | "route";
+}
+
+export interface AgentbusErrorOptions {
+  recoverable?: boolean;
+  cause?: unknown;
+  issues?: Issue[];
+}
+
+export class AgentbusError extends Error {
+  readonly code: string;
+  readonly recoverable: boolean;
+  readonly issues: Issue[];
+
+  constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.recoverable = options.recoverable ?? false;
+    this.issues = options.issues ?? [];
+  }
+
+  toJSON(): { code: string; message: string; recoverable: boolean; issues: Issue[] } {
+    return { code: this.code, message: this.message, recoverable: this.recoverable, issues: this.issues };
+  }
+}
+
+/** An envelope broke the schema, a cross-field rule or a structural guard. */
+export class EnvelopeValidationError extends AgentbusError {
+  constructor(issues: Issue[], context = "envelope") {
+    super("ENVELOPE_INVALID", `${context} is invalid: ${summarize(issues)}`, { issues });
+  }
+}
+
+/** The sender may not send this content type to this receiver (agent specs' accepts/emits). */
+export class RouteForbiddenError extends AgentbusError {
+  constructor(issues: Issue[]) {
+    super("ROUTE_FORBIDDEN", `route is not allowed: ${summarize(issues)}`, { issues });
+  }
+}
+
+/** An agent folder could not be loaded: bad spec, missing worker, bad export. */
+export class AgentLoadError extends AgentbusError {
+  readonly file: string;
+  constructor(file: string, message: string, options: AgentbusErrorOptions = {}) {
+    super("AGENT_LOAD_FAILED", `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** Configuration (environment, topology, CLI flags) is wrong. */
+export class ConfigError extends AgentbusError {
+  constructor(message: string, options: AgentbusErrorOptions = {}) {
+    super("CONFIG_INVALID", message, options);
+  }
+}
+
+/** A piece of infrastructure (Redis, Postgres, a binary on PATH) is not available. */
+export class InfrastructureError extends AgentbusError {
+  constructor(code: "REDIS_UNAVAILABLE" | "STORE_UNAVAILABLE" | "BINARY_MISSING", message: string, options: AgentbusErrorOptions = {}) {
+    super(code, message, { recoverable: true, ...options });
+  }
+}
+
+/** Thrown by handlers (or the runtime on their behalf) to say how a failure should be treated. */
+export class HandlerError extends AgentbusError {
+  constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** Something that should exist does not (a dead letter, a session, an agent). */
+export class NotFoundError extends AgentbusError {
+  constructor(what: string) {
+    super("NOT_FOUND", `${what} not found`);
+  }
+}
+
+export function summarize(issues: Issue[], max = 3): string {
+  const shown = issues.slice(0, max).map((i) => `${i.pointer || "/"}: ${i.message}`);
+  const more = issues.length > max ? ` (+${issues.length - max} more)` : "";
+  return shown.join("; ") + more;
+}
+
+export function isAgentbusError(value: unknown): value is AgentbusError {
+  return value instanceof AgentbusError;
+}
