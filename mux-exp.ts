@@ -1,0 +1,12 @@
+import { PGlite } from "@electric-sql/pglite";
+const t0 = Date.now();
+const dir = process.argv[2]!;
+const db = await PGlite.create(dir);
+console.log(process.pid, "open ms", Date.now() - t0);
+console.log((await db.query("select pg_advisory_xact_lock(hashtext('a'), hashtext('b')), current_user, version()")).rows);
+await db.exec("begin; set local session_replication_role = replica; commit;");
+await db.exec("create table if not exists t (n int)");
+await db.query("insert into t values (1)");
+console.log((await db.query("select count(*) from t")).rows);
+await new Promise(r => setTimeout(r, 1500));
+await db.close();

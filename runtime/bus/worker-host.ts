@@ -1,0 +1,187 @@
+/**
+ * Hosts one agent as a BullMQ worker: validates each delivery, calls the handler with its context,
+ * and builds, validates and routes whatever it returns. Handlers never see Redis.
+ */
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { isAgentbusError, type Issue } from "../errors/index.ts";
+import type { Clock } from "../envelope/clock.ts";
+import { buildEnvelope } from "../envelope/build.ts";
+import { messageId } from "../envelope/ids.ts";
+import { COMPLETE, type Envelope } from "../envelope/types.ts";
+import type { AgentContext, AgentReply, ApprovedRule, HandlerResult } from "../agents/handler.ts";
+import type { LoadedAgent } from "../agents/loader.ts";
+import { workerConnectionOptions } from "../infra/redis.ts";
+import type { Bus } from "./bus.ts";
+import { workerOptionsFor } from "./topology.ts";
+
+/** What a processed job returns (kept by BullMQ as the job's return value). */
+export interface DeliveryOutcome {
+  outcome: "handled" | "dead_lettered";
+  replies: Array<{ message_id: string; to: string }>;
+  /** Replies addressed to COMPLETE: the session's final messages. */
+  completed: Envelope[];
+  dead_letter_ids: string[];
+}
+
+export interface AgentHostOptions {
+  bus: Bus;
+  agent: LoadedAgent;
+  redisUrl: string;
+  clock: Clock;
+  timezone: string;
+  logger: Logger;
+  /** Approved rules that target this agent; read on every message so new approvals apply at once. */
+  rules?: (agent: string) => readonly ApprovedRule[];
+}
+
+export class AgentHost {
+  readonly worker: Worker;
+  private readonly log: Logger;
+  private readonly connection: Redis;
+
+  constructor(private readonly options: AgentHostOptions) {
+    const { bus, agent } = options;
+    this.log = options.logger.child({ agent: agent.name });
+    this.connection = new Redis(workerConnectionOptions(options.redisUrl));
+    this.connection.on("error", (err) => this.log.warn({ err: err.message }, "redis connection error"));
+    this.worker = new Worker(agent.name, (job: Job) => this.process(job), {
+      connection: this.connection,
+      prefix: bus.prefix,
+      autorun: false,
+      ...workerOptionsFor(bus.options.topology, agent.spec),
+    });
+    this.worker.on("error", (err) => this.log.error({ err: err.message }, "worker error"));
+  }
+
+  start(): void {
+    // run() resolves only when the worker closes; its failures surface through the "error" event.
+    this.worker.run().catch((err: unknown) => this.log.error({ err }, "worker stopped unexpectedly"));
+  }
+
+  /** Graceful: waits for jobs in progress, then lets go of the connection. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.connection.quit().catch(() => undefined);
+  }
+
+  async process(job: Job): Promise<DeliveryOutcome> {
+    const { bus, agent } = this.options;
+    const raw: unknown = job.data;
+    const checked = bus.validate(raw);
+    const issues: Issue[] = checked.ok ? [] : checked.issues;
+    if (checked.ok && checked.envelope.next_agent.name !== agent.name) {
+      issues.push({ pointer: "/next_agent/name", message: `is addressed to ${checked.envelope.next_agent.name} but arrived on ${agent.name}'s queue`, rule: "route" });
+    }
+    if (!checked.ok || issues.length > 0) {
+      const id = await bus.reject(raw, issues, "receive", agent.name);
+      return { outcome: "dead_lettered", replies: [], completed: [], dead_letter_ids: [id] };
+    }
+    const env = checked.envelope;
+    bus.emit("delivered", env, agent.name);
+
+    const ctx = this.context(env, job);
+    let result: HandlerResult;
+    try {
+      result = await agent.handler({ content_type: env.output.content_type, content: env.output.content, source: env.agent.name }, ctx);
+    } catch (err) {
+      return this.fail(job, env, err);
+    }
+    return this.route(env, normalize(result), ctx);
+  }
+
+  private context(env: Envelope, job: Job): AgentContext {
+    const { agent, clock } = this.options;
+    return {
+      spec: agent.spec,
+      instructions: agent.instructions,
+      governance: agent.governance,
+      rules: this.options.rules?.(agent.name) ?? [],
+      logger: this.log.child({ session_id: env.metadata.session_id, message_id: env.message_id }),
+      clock,
+      message: env,
+      attempt: Math.max(1, job.attemptsStarted),
+      idempotencyKey: env.message_id,
+    };
+  }
+
+  private async route(incoming: Envelope, replies: AgentReply[], ctx: AgentContext): Promise<DeliveryOutcome> {
+    const { bus, agent, clock, timezone } = this.options;
+    const outcome: DeliveryOutcome = { outcome: "handled", replies: [], completed: [], dead_letter_ids: [] };
+    if (replies.length === 0) return outcome;
+    const now = clock.now();
+    const claimed = await bus.claims.claim(
+      agent.name,
+      { message_id: incoming.message_id, session_id: incoming.metadata.session_id, sequence_number: incoming.metadata.sequence_number },
+      replies.map(() => messageId(agent.abbr, now, timezone)),
+    );
+    const consulted = [agent.specPath, ...agent.governance.map((g) => g.path), ...ctx.rules.map((r) => r.path)];
+    const valid: Envelope[] = [];
+    for (const [i, reply] of replies.entries()) {
+      const claim = claimed[i];
+      if (!claim) throw new Error(`sequence claim returned ${claimed.length} ids for ${replies.length} replies`);
+      const env = buildEnvelope(
+        {
+          sender: { name: agent.name, type: agent.spec.type, abbr: agent.abbr },
+          input: { source: incoming.agent.name, content: incoming.output.content },
+          output: { content_type: reply.content_type, content: reply.content },
+          next_agent: { name: reply.next_agent, reason: reply.reason ?? `${agent.name} → ${reply.next_agent}` },
+          metadata: {
+            session_id: incoming.metadata.session_id,
+            request_id: incoming.metadata.request_id,
+            sequence_number: claim.sequence_number,
+            parent_message_id: incoming.message_id,
+          },
+          ...(reply.status ? { status: reply.status } : {}),
+          ...(reply.error ? { error: reply.error } : {}),
+          ...(reply.resources ? { resources: reply.resources } : {}),
+          audit: {
+            compliance_notes: [
+              `validated against envelope and content/${reply.content_type} schemas before sending`,
+              `route ${agent.name} → ${reply.next_agent} checked against agent specs`,
+              ...(reply.compliance_notes ?? []),
+            ],
+            governance_files_consulted: consulted,
+            reasoning: reply.reasoning ?? "",
+          },
+          message_id: claim.message_id,
+        },
+        { clock, timezone },
+      );
+      const checked = bus.validate(env);
+      if (!checked.ok) {
+        // A worker's bad reply is treated like any bad message, with the worker's name on it.
+        outcome.dead_letter_ids.push(await bus.reject(env, checked.issues, "reply", agent.name));
+        continue;
+      }
+      valid.push(checked.envelope);
+      outcome.replies.push({ message_id: env.message_id, to: env.next_agent.name });
+      if (env.next_agent.name === COMPLETE) outcome.completed.push(env);
+    }
+    await bus.enqueue(valid);
+    return outcome;
+  }
+
+  /** Recoverable errors are rethrown for BullMQ to retry with backoff; the rest end here. */
+  private async fail(job: Job, env: Envelope, err: unknown): Promise<never> {
+    const { bus, agent } = this.options;
+    const recoverable = isAgentbusError(err) ? err.recoverable : true;
+    const code = isAgentbusError(err) ? err.code : "HANDLER_FAILED";
+    const message = err instanceof Error ? err.message : String(err);
+    const attempts = job.opts.attempts ?? 1;
+    const lastAttempt = job.attemptsMade + 1 >= attempts;
+    if (recoverable && !lastAttempt) {
+      this.log.warn({ message_id: env.message_id, code, attempt: job.attemptsMade + 1, attempts }, `handler failed, will retry: ${message}`);
+      throw err instanceof Error ? err : new Error(message);
+    }
+    const reason = recoverable ? `failed after ${attempts} attempts` : "failed with a non-recoverable error";
+    await bus.reject(env, [], "handler", agent.name, { code, message: `${reason}: ${message}` });
+    throw new UnrecoverableError(`${code}: ${message}`);
+  }
+}
+
+function normalize(result: HandlerResult): AgentReply[] {
+  if (result === null || result === undefined) return [];
+  return Array.isArray(result) ? result : [result];
+}

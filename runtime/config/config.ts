@@ -1,0 +1,66 @@
+/**
+ * Runtime configuration from the environment, with embedded defaults: nothing set means one machine,
+ * the project's own folders, UTC unless AGENTBUS_TIMEZONE says otherwise.
+ */
+import { join, resolve } from "node:path";
+import { IANAZone } from "luxon";
+import { ConfigError } from "../errors/index.ts";
+import { PROJECT_ROOT } from "../paths.ts";
+
+export interface RuntimeConfig {
+  /** Deployment root: agents/, context/, governance/ are resolved against it. */
+  root: string;
+  agentsDir: string;
+  dataDir: string;
+  /** IANA zone that timestamps are rendered in. */
+  timezone: string;
+  /** Unset: use 127.0.0.1:6379 if it answers, otherwise start a private redis-server. */
+  redisUrl: string | undefined;
+  /** Unset: embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  /** BullMQ key prefix; separate deployments (and test files) on one Redis use different prefixes. */
+  queuePrefix: string;
+  /** Senders that are not agents but may start conversations (listed in agents' accepts.sources). */
+  externalSources: string[];
+  maxEnvelopeBytes: number;
+  logLevel: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
+  const root = resolve(overrides.root ?? env.AGENTBUS_ROOT ?? PROJECT_ROOT);
+  const timezone = overrides.timezone ?? env.AGENTBUS_TIMEZONE ?? "UTC";
+  if (!IANAZone.isValidZone(timezone)) {
+    throw new ConfigError(`AGENTBUS_TIMEZONE=${timezone} is not an IANA time zone (e.g. UTC, Europe/Paris)`);
+  }
+  const maxEnvelopeBytes = overrides.maxEnvelopeBytes ?? positiveInt(env, "AGENTBUS_MAX_ENVELOPE_BYTES", 1024 * 1024);
+  const prefix = overrides.queuePrefix ?? env.AGENTBUS_QUEUE_PREFIX ?? "agentbus";
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError(`AGENTBUS_QUEUE_PREFIX=${prefix} may only use letters, digits, '_', '.', '-' (max 64)`);
+  }
+  return {
+    root,
+    agentsDir: resolve(root, overrides.agentsDir ?? env.AGENTBUS_AGENTS_DIR ?? "agents"),
+    dataDir: resolve(root, overrides.dataDir ?? env.AGENTBUS_DATA_DIR ?? join("data")),
+    timezone,
+    redisUrl: overrides.redisUrl ?? emptyToUndefined(env.REDIS_URL),
+    databaseUrl: overrides.databaseUrl ?? emptyToUndefined(env.DATABASE_URL),
+    queuePrefix: prefix,
+    externalSources: overrides.externalSources ?? (env.AGENTBUS_EXTERNAL_SOURCES ?? "user,batch_scheduler").split(",").map((s) => s.trim()).filter(Boolean),
+    maxEnvelopeBytes,
+    logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? "info",
+  };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}=${raw} must be a positive integer`);
+  return n;
+}

@@ -1,0 +1,137 @@
+/**
+ * Envelope validation in four layers, each reporting JSON-pointer issues:
+ *   1. structural guards (size, depth, forbidden keys), before anything walks the value;
+ *   2. the envelope JSON Schema;
+ *   3. the content: `content_type` must be registered and `content` must pass its schema;
+ *   4. cross-field rules of DESIGN.md §2 and, given a route book, the agents' accepts/emits.
+ */
+import { DateTime } from "luxon";
+import type { Issue } from "../errors/index.ts";
+import { ENVELOPE_SCHEMA_ID, type SchemaRegistry } from "../schemas/registry.ts";
+import { checkStructure } from "./guards.ts";
+import { parseMessageId } from "./ids.ts";
+import { COMPLETE, type AgentSpec, type Envelope } from "./types.ts";
+
+/** What validation needs to know about loaded agents to check a route. */
+export interface RouteBook {
+  spec(name: string): AgentSpec | undefined;
+  isExternalSource(name: string): boolean;
+}
+
+export interface ValidateOptions {
+  registry: SchemaRegistry;
+  maxBytes: number;
+  /** Without a route book only schema, content and cross-field rules are checked. */
+  routes?: RouteBook;
+  /** On the bus an unknown agent is an error; `agentbus validate` reports it as a warning. */
+  unknownAgents?: "error" | "warn";
+}
+
+export type ValidationResult =
+  | { ok: true; envelope: Envelope; issues: []; warnings: Issue[] }
+  | { ok: false; envelope: undefined; issues: Issue[]; warnings: Issue[] };
+
+export function validateEnvelope(value: unknown, options: ValidateOptions): ValidationResult {
+  const warnings: Issue[] = [];
+  const guard = checkStructure(value, { maxBytes: options.maxBytes });
+  if (guard.length > 0) return fail(guard, warnings);
+
+  const issues = options.registry.check(ENVELOPE_SCHEMA_ID, value);
+  const env = value as Envelope;
+  // Later layers only read blocks whose shape the schema confirmed, so they never throw on junk.
+  const broken = (block: string): boolean => issues.some((i) => i.pointer === `/${block}` || i.pointer.startsWith(`/${block}/`));
+
+  if (!broken("output")) issues.push(...checkContent(env, options.registry));
+  issues.push(...crossFieldIssues(env, broken));
+  if (options.routes && !broken("agent") && !broken("next_agent") && !broken("output")) {
+    for (const issue of routeIssues(env, options.routes)) {
+      if (issue.unknownAgent && options.unknownAgents === "warn") warnings.push(issue.issue);
+      else issues.push(issue.issue);
+    }
+  }
+  return issues.length > 0 ? fail(issues, warnings) : { ok: true, envelope: env, issues: [], warnings };
+}
+
+function fail(issues: Issue[], warnings: Issue[]): ValidationResult {
+  return { ok: false, envelope: undefined, issues, warnings };
+}
+
+function checkContent(env: Envelope, registry: SchemaRegistry): Issue[] {
+  const type = env.output.content_type;
+  const id = registry.contentSchemaId(type);
+  if (!id) {
+    return [{ pointer: "/output/content_type", message: `content type "${type}" is not registered (known: ${registry.contentTypeNames().join(", ")})`, rule: "content" }];
+  }
+  return registry.check(id, env.output.content, "/output/content", "content");
+}
+
+/** The rules beyond field types (DESIGN.md §2). Exported for unit tests of each rule. */
+export function crossFieldIssues(env: Envelope, broken: (block: string) => boolean = () => false): Issue[] {
+  const issues: Issue[] = [];
+  const add = (pointer: string, message: string): void => void issues.push({ pointer, message, rule: "cross_field" });
+
+  if (!broken("error") && !broken("status")) {
+    const { has_error, error_code, error_message } = env.error;
+    if (has_error) {
+      if (error_code === null) add("/error/error_code", "must be set when has_error is true");
+      if (env.status.code === "success") add("/status/code", 'must not be "success" when has_error is true');
+    } else {
+      if (error_code !== null) add("/error/error_code", "must be null when has_error is false");
+      if (error_message !== null) add("/error/error_message", "must be null when has_error is false");
+    }
+  }
+  if (!broken("metadata")) {
+    const { sequence_number, parent_message_id } = env.metadata;
+    if (sequence_number === 1 && parent_message_id !== null) add("/metadata/parent_message_id", "must be null for the first message of a session (sequence_number 1)");
+    if (sequence_number > 1 && parent_message_id === null) add("/metadata/parent_message_id", "must name the parent message when sequence_number > 1");
+    if (parent_message_id !== null && parent_message_id === env.message_id) add("/metadata/parent_message_id", "must not be the message's own id");
+    if (parent_message_id !== null && !parseMessageId(parent_message_id)) add("/metadata/parent_message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
+  }
+  if (!broken("message_id") && !parseMessageId(env.message_id)) add("/message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
+  if (!broken("timestamp")) {
+    const { executed_at, timezone } = env.timestamp;
+    const parsed = DateTime.fromISO(executed_at, { setZone: true });
+    if (!parsed.isValid) add("/timestamp/executed_at", "is not a valid ISO-8601 timestamp");
+    else {
+      const inZone = parsed.setZone(timezone);
+      if (inZone.isValid && inZone.offset !== parsed.offset) {
+        add("/timestamp/executed_at", `offset ${parsed.toFormat("ZZ")} does not match ${timezone} at that instant (${inZone.toFormat("ZZ")})`);
+      }
+    }
+  }
+  return issues;
+}
+
+interface RouteIssue {
+  issue: Issue;
+  unknownAgent: boolean;
+}
+
+/** Sender may emit this content type to this receiver; receiver accepts this sender and type. */
+export function routeIssues(env: Envelope, routes: RouteBook): RouteIssue[] {
+  const out: RouteIssue[] = [];
+  const sender = env.agent.name;
+  const receiver = env.next_agent.name;
+  const type = env.output.content_type;
+  const senderSpec = routes.spec(sender);
+  const route = (pointer: string, message: string, unknownAgent = false): void =>
+    void out.push({ issue: { pointer, message, rule: "route" }, unknownAgent });
+
+  if (senderSpec) {
+    if (senderSpec.type !== env.agent.type) route("/agent/type", `must be "${senderSpec.type}" as ${sender}'s spec declares`);
+    if (!senderSpec.emits.content_types.includes(type)) route("/output/content_type", `${sender} may not emit "${type}" (its spec emits: ${senderSpec.emits.content_types.join(", ")})`);
+    if (!senderSpec.emits.next_agents.includes(receiver)) route("/next_agent/name", `${sender} may not send to ${receiver} (its spec sends to: ${senderSpec.emits.next_agents.join(", ")})`);
+  } else if (!routes.isExternalSource(sender)) {
+    route("/agent/name", `"${sender}" is neither a loaded agent nor a known external source`, true);
+  }
+
+  if (receiver === COMPLETE) return out;
+  const receiverSpec = routes.spec(receiver);
+  if (!receiverSpec) {
+    route("/next_agent/name", `"${receiver}" is not a loaded agent (nor COMPLETE)`, true);
+    return out;
+  }
+  if (!receiverSpec.accepts.sources.includes(sender)) route("/agent/name", `${receiver} does not accept messages from ${sender} (it accepts: ${receiverSpec.accepts.sources.join(", ")})`);
+  if (!receiverSpec.accepts.content_types.includes(type)) route("/output/content_type", `${receiver} does not accept "${type}" (it accepts: ${receiverSpec.accepts.content_types.join(", ")})`);
+  return out;
+}

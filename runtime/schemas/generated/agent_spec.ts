@@ -1,0 +1,62 @@
+/* Generated from schemas/ by `npm run gen:types`. Do not edit by hand. */
+/**
+ * Front matter of agents/<name>/<name>.md: what the runtime needs to host the agent.
+ */
+export interface AgentSpec {
+  /**
+   * Must equal the folder name.
+   */
+  name: string;
+  /**
+   * e.g. operational, orchestration.
+   */
+  type: string;
+  /**
+   * Short form used in message ids; derived from the name when absent.
+   */
+  abbr?: string;
+  description?: string;
+  concurrency?: number;
+  accepts: AgentAccepts;
+  emits: AgentEmits;
+  /**
+   * Repo-relative files loaded into the agent's context and listed in audit.governance_files_consulted.
+   *
+   * @maxItems 50
+   */
+  governance?: string[];
+  schedule?: AgentSchedule;
+  job?: AgentJobOptions;
+}
+export interface AgentAccepts {
+  /**
+   * @minItems 1
+   */
+  sources: [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  content_types: [string, ...string[]];
+}
+export interface AgentEmits {
+  /**
+   * @minItems 1
+   */
+  content_types: [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  next_agents: [string | "COMPLETE", ...(string | "COMPLETE")[]];
+}
+export interface AgentSchedule {
+  cron: string;
+  timezone?: string;
+}
+/**
+ * Overrides of the queue topology defaults for this agent's queue.
+ */
+export interface AgentJobOptions {
+  attempts?: number;
+  backoff_ms?: number;
+  timeout_ms?: number;
+}
