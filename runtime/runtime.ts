@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   topology?: QueueTopology;
   observers?: BusObserver[];
   rules?: (agent: string) => readonly ApprovedRule[];
+  /** Only servers start a private redis-server when none is reachable. Default false. */
+  mayStartEmbeddedRedis?: boolean;
 }
 
 export class Runtime {
@@ -49,7 +51,7 @@ export class Runtime {
     const topology = options.topology ?? loadTopology(registry);
     const agents = await loadAgents({ agentsDir: config.agentsDir, root: config.root, registry, externalSources: config.externalSources });
     for (const b of agents.broken) logger.error({ folder: b.folder, file: b.file }, `agent not loaded: ${b.file}: ${b.error}`);
-    const redis = await resolveRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
+    const redis = await resolveRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger, mayStartEmbedded: options.mayStartEmbeddedRedis ?? false });
     const bus = new Bus({
       redisUrl: redis.url,
       prefix: config.queuePrefix,

@@ -5,7 +5,6 @@
 import { join, resolve } from "node:path";
 import { IANAZone } from "luxon";
 import { ConfigError } from "../errors/index.ts";
-import { PROJECT_ROOT } from "../paths.ts";
 
 export interface RuntimeConfig {
   /** Deployment root: agents/, context/, governance/ are resolved against it. */
@@ -29,7 +28,8 @@ export interface RuntimeConfig {
 export type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
-  const root = resolve(overrides.root ?? env.AGENTBUS_ROOT ?? PROJECT_ROOT);
+  // The deployment root is where agentbus is run from, unless said otherwise.
+  const root = resolve(overrides.root ?? env.AGENTBUS_ROOT ?? process.cwd());
   const timezone = overrides.timezone ?? env.AGENTBUS_TIMEZONE ?? "UTC";
   if (!IANAZone.isValidZone(timezone)) {
     throw new ConfigError(`AGENTBUS_TIMEZONE=${timezone} is not an IANA time zone (e.g. UTC, Europe/Paris)`);

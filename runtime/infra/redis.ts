@@ -3,7 +3,7 @@
  * private redis-server from PATH with its data (AOF on) under the data folder, stopped on exit.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
@@ -67,17 +67,38 @@ export interface ResolveRedisOptions {
   redisUrl: string | undefined;
   dataDir: string;
   logger: Logger;
+  /** Servers (`agentbus start`) may start a private redis-server; clients only look for one. */
+  mayStartEmbedded: boolean;
+}
+
+/** Where a running embedded redis-server advertises its URL, so CLI clients can find it. */
+export function embeddedUrlFile(dataDir: string): string {
+  return join(dataDir, "redis", "url");
 }
 
 export async function resolveRedis(options: ResolveRedisOptions): Promise<RedisHandle> {
+  const external = (url: string): RedisHandle => ({ url, embedded: false, stop: () => Promise.resolve() });
   if (options.redisUrl) {
     if (!(await ping(options.redisUrl, 3000))) {
       throw new InfrastructureError("REDIS_UNAVAILABLE", `cannot reach Redis at REDIS_URL=${options.redisUrl}`);
     }
-    return { url: options.redisUrl, embedded: false, stop: () => Promise.resolve() };
+    return external(options.redisUrl);
   }
-  if (await ping(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, embedded: false, stop: () => Promise.resolve() };
+  if (await ping(DEFAULT_REDIS_URL)) return external(DEFAULT_REDIS_URL);
+  const advertised = readAdvertisedUrl(options.dataDir);
+  if (advertised && (await ping(advertised))) return external(advertised);
+  if (!options.mayStartEmbedded) {
+    throw new InfrastructureError(
+      "REDIS_UNAVAILABLE",
+      `no Redis at ${DEFAULT_REDIS_URL} and no embedded one running for ${options.dataDir}; run \`agentbus start\` first or set REDIS_URL`,
+    );
+  }
   return startEmbeddedRedis(options.dataDir, options.logger);
+}
+
+function readAdvertisedUrl(dataDir: string): string | null {
+  const file = embeddedUrlFile(dataDir);
+  return existsSync(file) ? readFileSync(file, "utf8").trim() || null : null;
 }
 
 export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promise<RedisHandle> {
@@ -107,13 +128,18 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
   logger.info({ url, dir }, "started embedded redis-server (AOF on); set REDIS_URL to use your own");
-  const onExit = (): void => void child.kill("SIGTERM");
+  writeFileSync(embeddedUrlFile(dataDir), `${url}\n`);
+  const onExit = (): void => {
+    rmSync(embeddedUrlFile(dataDir), { force: true });
+    child.kill("SIGTERM");
+  };
   process.once("exit", onExit);
   return {
     url,
     embedded: true,
     stop: async () => {
       process.off("exit", onExit);
+      rmSync(embeddedUrlFile(dataDir), { force: true });
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       child.kill("SIGTERM");

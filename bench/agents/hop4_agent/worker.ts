@@ -1,0 +1,3 @@
+import { finishHandler } from "../../hop-handler.ts";
+
+export const handler = finishHandler(4);

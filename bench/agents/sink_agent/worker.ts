@@ -1,0 +1,1 @@
+export { sinkHandler as handler } from "../../hop-handler.ts";

@@ -1,0 +1,33 @@
+/** What CLI commands share: configuration from env + global flags, agents, and a runtime on demand. */
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { loadConfig, type RuntimeConfig } from "../config/config.ts";
+import { loadAgents, type AgentRegistry } from "../agents/loader.ts";
+import { schemaRegistry } from "../schemas/registry.ts";
+import { Runtime } from "../runtime.ts";
+import { createLogger } from "../log/logger.ts";
+
+export interface GlobalFlags {
+  agentsDir?: string;
+  root?: string;
+  prefix?: string;
+}
+
+export function configFrom(program: Command): RuntimeConfig {
+  const flags = program.opts<GlobalFlags>();
+  return loadConfig(process.env, {
+    // Paths given on the command line are relative to where the command runs.
+    ...(flags.root ? { root: resolve(flags.root) } : {}),
+    ...(flags.agentsDir ? { agentsDir: resolve(flags.agentsDir) } : {}),
+    ...(flags.prefix ? { queuePrefix: flags.prefix } : {}),
+  });
+}
+
+export async function agentsFrom(config: RuntimeConfig): Promise<AgentRegistry> {
+  return loadAgents({ agentsDir: config.agentsDir, root: config.root, registry: schemaRegistry(), externalSources: config.externalSources });
+}
+
+/** A runtime for client commands: finds Redis but never starts one. Quiet unless LOG_LEVEL says. */
+export async function clientRuntime(config: RuntimeConfig): Promise<Runtime> {
+  return Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: false });
+}

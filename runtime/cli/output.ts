@@ -1,0 +1,45 @@
+/** Shared CLI plumbing: exit codes, JSON vs. human output, and one place that maps errors to exits. */
+import { isAgentbusError, type Issue } from "../errors/index.ts";
+
+export const EXIT = {
+  ok: 0,
+  /** The thing checked is bad (invalid envelope, rejected message, broken agent folder). */
+  failed: 1,
+  /** The command was used wrongly or configuration is wrong. */
+  usage: 2,
+  /** Redis or Postgres could not be reached. */
+  unavailable: 3,
+} as const;
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function formatIssues(issues: readonly Issue[], indent = "  "): string {
+  const width = Math.min(40, Math.max(0, ...issues.map((i) => (i.pointer || "/").length)));
+  return issues.map((i) => `${indent}${(i.pointer || "/").padEnd(width)}  ${i.message}  [${i.rule}]`).join("\n");
+}
+
+/** Prints an error the way a person needs it (code + message + issues) and returns the exit code. */
+export function reportError(err: unknown, json = false): number {
+  const code = isAgentbusError(err) ? exitFor(err.code) : EXIT.failed;
+  if (json) {
+    printJson({ ok: false, error: isAgentbusError(err) ? err.toJSON() : { code: "UNEXPECTED", message: String((err as Error)?.message ?? err) } });
+  } else if (isAgentbusError(err)) {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    if (err.issues.length > 0) process.stderr.write(`${formatIssues(err.issues)}\n`);
+  } else {
+    process.stderr.write(`unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  return code;
+}
+
+function exitFor(code: string): number {
+  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING") return EXIT.unavailable;
+  if (code === "CONFIG_INVALID" || code === "USAGE") return EXIT.usage;
+  return EXIT.failed;
+}

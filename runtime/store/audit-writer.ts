@@ -1,0 +1,343 @@
+/**
+ * Batched, append-only writer of the audit log.
+ *
+ * `append()` is synchronous: it snapshots the event (canonical JSON) into an in-memory buffer. The
+ * buffer is written every `flushIntervalMs`, or as soon as `maxBatchRows` wait, in one transaction
+ * with one multi-row INSERT. Chain positions are computed inside that transaction while the chains'
+ * `chain_heads` rows are locked (SELECT ... FOR UPDATE, in key order), so any number of writers in
+ * any number of processes extend each session's chain one after another.
+ *
+ * When Postgres is unreachable the rows stay buffered and the flush is retried with backoff. At
+ * `maxBuffered` rows the writer stops accepting (`accepting === false`, `append` throws
+ * AUDIT_BUFFER_FULL) and says so loudly: evidence is never dropped; callers must refuse new work.
+ * It accepts again once the buffer has drained below `resumeBelow`.
+ */
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import pino from "pino";
+import { AgentbusError, type Issue } from "../errors/index.ts";
+import { canonicalJson } from "./canonical.ts";
+import { table, translate, type Db, type Logger, type Queryable } from "./db.ts";
+import {
+  AUDIT_OUTCOMES,
+  GENESIS_HASH,
+  UNSESSIONED,
+  canonicalReasons,
+  jsonbCanHold,
+  rowHash,
+  storableText,
+  usableId,
+  type AuditContent,
+  type AuditOutcome,
+} from "./audit-hash.ts";
+
+export interface AuditEvent {
+  outcome: AuditOutcome;
+  /** Who published or consumed the envelope. */
+  agent: string;
+  /** The envelope exactly as received, valid or not. */
+  envelope: unknown;
+  /** Why it was rejected or dead-lettered. */
+  reasons?: readonly Issue[];
+  /** Defaults to envelope.metadata.session_id when that is usable; null puts the row on the '_unsessioned' chain. */
+  sessionId?: string | null;
+  /** Defaults to envelope.message_id when usable. */
+  messageId?: string | null;
+}
+
+export interface AuditWriterOptions {
+  flushIntervalMs?: number;
+  maxBatchRows?: number;
+  maxBuffered?: number;
+  /** Accept again once the buffer is at or below this many rows (default maxBuffered / 2). */
+  resumeBelow?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface AuditWriterStats {
+  appended: number;
+  written: number;
+  buffered: number;
+  flushes: number;
+  flushErrors: number;
+  /** Appends refused with AUDIT_BUFFER_FULL. */
+  refused: number;
+  accepting: boolean;
+  lastError: string | null;
+  lastFlushMs: number | null;
+}
+
+export interface AuditWriterEvents {
+  flushed: [{ rows: number; ms: number; buffered: number }];
+  flush_error: [{ error: unknown; attempt: number; retryInMs: number; buffered: number }];
+  refusing: [{ buffered: number }];
+  accepting: [{ buffered: number }];
+}
+
+interface PendingRow {
+  content: AuditContent;
+  jsonb: boolean;
+}
+
+export class AuditWriter extends EventEmitter<AuditWriterEvents> {
+  private readonly db: Db;
+  private readonly flushIntervalMs: number;
+  private readonly maxBatchRows: number;
+  private readonly maxBuffered: number;
+  private readonly resumeBelow: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly logger: Logger;
+  private readonly now: () => Date;
+
+  // FIFO of rows not yet committed: queue[head..] (head advances instead of shifting the array).
+  private queue: PendingRow[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
+  private serial: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private closed = false;
+  private counters = { appended: 0, written: 0, flushes: 0, flushErrors: 0, refused: 0 };
+  private isAccepting = true;
+  private lastError: string | null = null;
+  private lastFlushMs: number | null = null;
+
+  constructor(db: Db, options: AuditWriterOptions = {}) {
+    super();
+    this.db = db;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
+    this.maxBatchRows = Math.max(1, options.maxBatchRows ?? 1000);
+    this.maxBuffered = Math.max(1, options.maxBuffered ?? 100_000);
+    this.resumeBelow = Math.min(options.resumeBelow ?? Math.floor(this.maxBuffered / 2), this.maxBuffered - 1);
+    this.retryBaseMs = options.retryBaseMs ?? 100;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.logger = options.logger ?? pino({ name: "agentbus.audit" });
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get accepting(): boolean {
+    return this.isAccepting && !this.closed;
+  }
+
+  get buffered(): number {
+    return this.queue.length - this.head;
+  }
+
+  stats(): AuditWriterStats {
+    return { ...this.counters, buffered: this.buffered, accepting: this.accepting, lastError: this.lastError, lastFlushMs: this.lastFlushMs };
+  }
+
+  /** Buffers one event; cheap and synchronous. Throws AUDIT_BUFFER_FULL while refusing. */
+  append(event: AuditEvent): void {
+    if (this.closed) throw new AgentbusError("AUDIT_WRITER_CLOSED", "the audit writer is closed");
+    if (!this.isAccepting) {
+      this.counters.refused++;
+      throw new AgentbusError("AUDIT_BUFFER_FULL", `audit buffer is full (${this.buffered} rows waiting for Postgres): refusing new work rather than losing evidence`, { recoverable: true });
+    }
+    this.queue.push(this.prepare(event));
+    this.counters.appended++;
+    if (this.buffered >= this.maxBuffered) this.refuse();
+    this.schedule(this.buffered >= this.maxBatchRows ? 0 : this.flushIntervalMs);
+  }
+
+  /** Writes every row appended before this call; rejects if Postgres fails (rows stay buffered and are retried). */
+  async flush(): Promise<void> {
+    const target = this.counters.appended;
+    while (this.counters.written < target) {
+      await this.exclusive(() => this.writeBatch());
+    }
+  }
+
+  /** Stops accepting, flushes (retrying until `timeoutMs`) and stops the timers. Rejects with AUDIT_UNFLUSHED if rows remain. */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closed = true;
+    this.clearTimer();
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    for (;;) {
+      try {
+        await this.flush();
+        break;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.logger.error({ buffered: this.buffered, err }, "audit writer closed with rows it could not write");
+          throw new AgentbusError("AUDIT_UNFLUSHED", `${this.buffered} audit rows could not be written before close`, { recoverable: true, cause: err });
+        }
+        await sleep(Math.min(this.backoff(), Math.max(0, deadline - Date.now())));
+      }
+    }
+    this.clearTimer();
+  }
+
+  private prepare(event: AuditEvent): PendingRow {
+    if (!(AUDIT_OUTCOMES as readonly string[]).includes(event.outcome)) {
+      throw new AgentbusError("AUDIT_EVENT_INVALID", `unknown audit outcome ${JSON.stringify(event.outcome)}`);
+    }
+    let envelopeJson: string;
+    try {
+      // Snapshot now: the caller may mutate or reuse the object after append returns.
+      envelopeJson = canonicalJson(event.envelope);
+    } catch (err) {
+      throw new AgentbusError("AUDIT_EVENT_INVALID", `envelope cannot be recorded as JSON: ${String(err)}`, { cause: err });
+    }
+    const envelope = asRecord(event.envelope);
+    const metadata = asRecord(envelope?.metadata);
+    const sessionId = usableId(event.sessionId !== undefined ? event.sessionId : metadata?.session_id);
+    const messageId = usableId(event.messageId !== undefined ? event.messageId : envelope?.message_id);
+    const content: AuditContent = {
+      chainKey: sessionId ?? UNSESSIONED,
+      sessionId,
+      messageId,
+      outcome: event.outcome,
+      agent: storableText(String(event.agent), 128),
+      reasonsJson: canonicalReasons(event.reasons),
+      envelopeJson,
+      recordedAt: this.now().toISOString(),
+    };
+    return { content, jsonb: jsonbCanHold(envelopeJson) };
+  }
+
+  /** One batch, one transaction: lock the chains' heads, extend them, insert all rows in one statement. */
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue.slice(this.head, this.head + this.maxBatchRows);
+    if (batch.length === 0) return;
+    const started = performance.now();
+    try {
+      await this.db.transaction((tx) => this.insert(tx, batch));
+    } catch (err) {
+      this.failed(err);
+      throw translate(err);
+    }
+    this.head += batch.length;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.failures = 0;
+    this.counters.written += batch.length;
+    this.counters.flushes++;
+    this.lastFlushMs = performance.now() - started;
+    this.emit("flushed", { rows: batch.length, ms: this.lastFlushMs, buffered: this.buffered });
+    if (!this.isAccepting && this.buffered <= this.resumeBelow) {
+      this.isAccepting = true;
+      this.logger.warn({ buffered: this.buffered }, "audit log reachable again: accepting new work");
+      this.emit("accepting", { buffered: this.buffered });
+    }
+    if (this.buffered > 0) this.schedule(this.buffered >= this.maxBatchRows || !this.isAccepting ? 0 : this.flushIntervalMs);
+  }
+
+  private async insert(tx: Queryable, batch: PendingRow[]): Promise<void> {
+    const heads = table(this.db, "chain_heads");
+    // Sorted keys: every writer locks chains in the same order, so two writers cannot deadlock.
+    const keys = [...new Set(batch.map((r) => r.content.chainKey))].sort();
+    await tx.query(`INSERT INTO ${heads} (chain_key, last_seq, last_hash) SELECT k, 0, $2 FROM unnest($1::text[]) AS k ON CONFLICT (chain_key) DO NOTHING`, [keys, GENESIS_HASH]);
+    const locked = await tx.query<{ chain_key: string; last_seq: string; last_hash: string }>(
+      `SELECT chain_key, last_seq, last_hash FROM ${heads} WHERE chain_key = ANY($1::text[]) ORDER BY chain_key FOR UPDATE`,
+      [keys],
+    );
+    const tip = new Map(locked.rows.map((h) => [h.chain_key, { seq: Number(h.last_seq), hash: h.last_hash }]));
+    const cols = { key: [] as string[], seq: [] as number[], session: [] as (string | null)[], message: [] as (string | null)[], outcome: [] as string[], agent: [] as string[] };
+    const reasons: (string | null)[] = [];
+    const envelopes: (string | null)[] = [];
+    const envelopeTexts: (string | null)[] = [];
+    const recorded: string[] = [];
+    const prevs: string[] = [];
+    const hashes: string[] = [];
+    for (const row of batch) {
+      const c = row.content;
+      const state = tip.get(c.chainKey);
+      if (!state) throw new AgentbusError("AUDIT_CHAIN_HEAD_MISSING", `chain head for ${c.chainKey} vanished during a flush`);
+      const seq = state.seq + 1;
+      const hash = rowHash(c, seq, state.hash);
+      cols.key.push(c.chainKey);
+      cols.seq.push(seq);
+      cols.session.push(c.sessionId);
+      cols.message.push(c.messageId);
+      cols.outcome.push(c.outcome);
+      cols.agent.push(c.agent);
+      reasons.push(c.reasonsJson === "null" ? null : c.reasonsJson);
+      envelopes.push(row.jsonb ? c.envelopeJson : null);
+      envelopeTexts.push(row.jsonb ? null : c.envelopeJson);
+      recorded.push(c.recordedAt);
+      prevs.push(state.hash);
+      hashes.push(hash);
+      state.seq = seq;
+      state.hash = hash;
+    }
+    await tx.query(
+      `INSERT INTO ${table(this.db, "audit_log")}
+         (chain_key, seq_in_chain, session_id, message_id, outcome, agent, reasons, envelope, envelope_text, recorded_at, prev_hash, hash)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])`,
+      [cols.key, cols.seq, cols.session, cols.message, cols.outcome, cols.agent, reasons, envelopes, envelopeTexts, recorded, prevs, hashes],
+    );
+    const ends = [...tip.entries()];
+    await tx.query(
+      `UPDATE ${heads} AS h SET last_seq = v.seq, last_hash = v.hash, updated_at = now()
+       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(k, seq, hash)
+       WHERE h.chain_key = v.k AND v.seq > h.last_seq`,
+      [ends.map(([k]) => k), ends.map(([, s]) => s.seq), ends.map(([, s]) => s.hash)],
+    );
+  }
+
+  private failed(err: unknown): void {
+    this.failures++;
+    this.counters.flushErrors++;
+    this.lastError = err instanceof Error ? err.message : String(err);
+    const retryInMs = this.backoff();
+    this.logger.warn({ err, attempt: this.failures, retryInMs, buffered: this.buffered }, "audit flush failed; rows stay buffered and will be retried");
+    this.emit("flush_error", { error: err, attempt: this.failures, retryInMs, buffered: this.buffered });
+    if (!this.closed) this.schedule(retryInMs, true);
+  }
+
+  private refuse(): void {
+    if (!this.isAccepting) return;
+    this.isAccepting = false;
+    this.logger.error(
+      { buffered: this.buffered, maxBuffered: this.maxBuffered, lastError: this.lastError },
+      "AUDIT BUFFER FULL: Postgres has not taken audit rows for a while; refusing new work until it drains",
+    );
+    this.emit("refusing", { buffered: this.buffered });
+  }
+
+  private schedule(delayMs: number, afterFailure = false): void {
+    if (this.closed) return;
+    // While a retry is pending, new appends neither shorten its backoff nor add timers.
+    if (!afterFailure && this.failures > 0) return;
+    const due = Date.now() + delayMs;
+    if (this.timer && !afterFailure && this.timerDue <= due) return;
+    this.clearTimer();
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exclusive(() => this.writeBatch()).catch(() => undefined); // failures are counted, logged and retried in writeBatch
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private backoff(): number {
+    const exp = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, this.failures - 1));
+    return Math.round(exp * (0.5 + Math.random() / 2)); // jitter: writers in many processes do not retry in step
+  }
+
+  /** Batches never overlap: a timer flush and an explicit flush() queue behind each other. */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.serial.then(fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

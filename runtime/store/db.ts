@@ -1,0 +1,147 @@
+/**
+ * The query interface the rest of the runtime uses, implemented once over `pg.Pool`. The same
+ * implementation serves a real Postgres (`DATABASE_URL`) and the embedded PGlite, which is reached
+ * through its socket server (see embedded.ts), so there is one store code path.
+ */
+import pg from "pg";
+import type { QueryResult, QueryResultRow } from "pg";
+import { AgentbusError, ConfigError, InfrastructureError } from "../errors/index.ts";
+
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  /** Postgres schema that holds every agentbus table of this instance. */
+  readonly schema: string;
+  readonly backend: "postgres" | "pglite";
+  /** Runs `fn` in one transaction on one connection; commits if it resolves, rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const DEFAULT_SCHEMA = "agentbus";
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(`schema name ${JSON.stringify(schema)} must match ${String(SCHEMA_NAME)}`);
+  }
+  return schema;
+}
+
+/** `"schema"."name"`, for building SQL; schema names are validated, table names are ours. */
+export function table(db: Pick<Db, "schema">, name: string): string {
+  return `"${db.schema}"."${name}"`;
+}
+
+export interface PoolDbOptions {
+  pool: pg.PoolConfig;
+  schema: string;
+  backend: Db["backend"];
+  logger: Logger;
+  /**
+   * Run every parameterised statement inside BEGIN/COMMIT. Needed for PGlite's socket multiplexer:
+   * outside a transaction it interleaves the Parse/Bind/Execute messages of different connections
+   * when one of them spans several TCP reads (large parameters), so a statement can run with another
+   * connection's parameters. Inside a transaction it serves only the connection that opened it.
+   */
+  wrapParameterised?: boolean;
+  onClose?: () => Promise<void>;
+}
+
+export class PoolDb implements Db {
+  readonly schema: string;
+  readonly backend: Db["backend"];
+  private readonly pool: pg.Pool;
+  private readonly wrap: boolean;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private closed = false;
+
+  constructor(options: PoolDbOptions) {
+    this.schema = assertSchemaName(options.schema);
+    this.backend = options.backend;
+    this.wrap = options.wrapParameterised ?? false;
+    this.onClose = options.onClose;
+    this.pool = new pg.Pool(options.pool);
+    // An idle client whose server went away emits 'error'; unhandled, that would kill the process.
+    this.pool.on("error", (err) => options.logger.warn({ err }, "postgres connection lost"));
+  }
+
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    this.assertOpen();
+    if (this.wrap && params !== undefined && params.length > 0) {
+      return this.transaction((tx) => tx.query<R>(text, params));
+    }
+    try {
+      return await this.pool.query<R>(text, params === undefined ? undefined : [...params]);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translate(err);
+    }
+    const tx: Queryable = {
+      query: async <R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]) => {
+        try {
+          return await client.query<R>(text, params === undefined ? undefined : [...params]);
+        } catch (err) {
+          throw translate(err);
+        }
+      },
+    };
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(tx);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackErr) {
+        // The connection is unusable; destroy it instead of returning it to the pool.
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      throw translate(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+    if (this.onClose) await this.onClose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AgentbusError("STORE_CLOSED", "the store has been closed");
+  }
+}
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "08000", "08001", "08003", "08006"]);
+
+/** Connection failures become a recoverable STORE_UNAVAILABLE; SQL errors pass through untouched. */
+export function translate(err: unknown): unknown {
+  if (err instanceof AgentbusError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  return lost ? new InfrastructureError("STORE_UNAVAILABLE", `postgres unreachable: ${message}`, { cause: err }) : err;
+}
