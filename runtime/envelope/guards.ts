@@ -15,7 +15,7 @@ export interface GuardLimits {
 
 /**
  * One iterative walk (no recursion, so deep input cannot overflow the stack) that checks keys,
- * depth and an estimate of the serialized size (characters, which is ≤ UTF-8 bytes).
+ * depth and the size of the value as compact JSON in UTF-8 bytes (what `maxBytes` limits).
  */
 export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
   const maxDepth = limits.maxDepth ?? MAX_DEPTH;
@@ -29,7 +29,7 @@ export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
   while (stack.length > 0) {
     const { v, p, d } = stack.pop() as { v: unknown; p: string; d: number };
     if (typeof v === "string") {
-      size += v.length + 2;
+      size += jsonStringBytes(v);
     } else if (typeof v === "object" && v !== null) {
       if (d > maxDepth) {
         if (!depthReported) issues.push({ pointer: p, message: `nesting is deeper than ${maxDepth} levels`, rule: "guard" });
@@ -37,13 +37,14 @@ export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
         continue;
       }
       if (Array.isArray(v)) {
-        size += 2 + v.length;
+        size += 2 + Math.max(0, v.length - 1);
         for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: `${p}/${i}`, d: d + 1 });
       } else {
-        size += 2;
-        for (const key of Object.keys(v)) {
+        const keys = Object.keys(v);
+        size += 2 + Math.max(0, keys.length - 1);
+        for (const key of keys) {
           const child = `${p}/${escapePointer(key)}`;
-          size += key.length + 4;
+          size += jsonStringBytes(key) + 1;
           if (FORBIDDEN_KEYS.has(key)) {
             issues.push({ pointer: child, message: `key "${key}" is forbidden (prototype pollution)`, rule: "guard" });
             continue;
@@ -52,7 +53,7 @@ export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
         }
       }
     } else {
-      size += 8;
+      size += scalarBytes(v);
     }
     if (size > limits.maxBytes) {
       issues.push({ pointer: "", message: `envelope is larger than ${limits.maxBytes} bytes`, rule: "guard" });
@@ -60,4 +61,33 @@ export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
     }
   }
   return issues;
+}
+
+// eslint-disable-next-line no-control-regex -- JSON.stringify escapes exactly these control characters
+const NEEDS_ESCAPE_SCAN = /["\\\u0000-\u001f\ud800-\udfff]/;
+const SHORT_ESCAPES: ReadonlySet<number> = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
+/** Bytes of `JSON.stringify(s)` in UTF-8: quotes, escapes and multi-byte characters included. */
+function jsonStringBytes(s: string): number {
+  const bytes = Buffer.byteLength(s, "utf8") + 2;
+  if (!NEEDS_ESCAPE_SCAN.test(s)) return bytes;
+  let extra = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) extra += 1; // \" and \\
+    else if (c < 0x20) extra += SHORT_ESCAPES.has(c) ? 1 : 5; // \n or \u0001
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++; // a pair: byteLength already counted its 4 bytes
+      else extra += 3; // a lone surrogate is written as \udxxx (6 bytes), byteLength counted 3
+    } else if (c >= 0xdc00 && c <= 0xdfff) extra += 3;
+  }
+  return bytes + extra;
+}
+
+function scalarBytes(v: unknown): number {
+  if (typeof v === "number") return Number.isFinite(v) ? String(v).length : 4;
+  if (typeof v === "boolean") return v ? 4 : 5;
+  if (v === undefined || typeof v === "function" || typeof v === "symbol") return 0;
+  return v === null ? 4 : String(v).length;
 }

@@ -1,5 +1,5 @@
 /** Envelope and spec types come from the schemas (runtime/schemas/generated); this file names them. */
-import type { Envelope as GeneratedEnvelope, AgentSpec, ContentTypeMap } from "../schemas/generated/index.ts";
+import type { Envelope as GeneratedEnvelope, ContentTypeMap } from "../schemas/generated/index.ts";
 
 export type { AgentSpec, ContentTypeMap, ContentTypeName } from "../schemas/generated/index.ts";
 export type {

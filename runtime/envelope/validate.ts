@@ -127,6 +127,11 @@ export function routeIssues(env: Envelope, routes: RouteBook): RouteIssue[] {
 
   if (receiver === COMPLETE) return out;
   const receiverSpec = routes.spec(receiver);
+  if (!receiverSpec && routes.isExternalSource(receiver)) {
+    // A known name, not an unknown one: `user`, `batch_scheduler` … only ever send (message_format.md).
+    route("/next_agent/name", `"${receiver}" is an external source; nothing can be sent to it`);
+    return out;
+  }
   if (!receiverSpec) {
     route("/next_agent/name", `"${receiver}" is not a loaded agent (nor COMPLETE)`, true);
     return out;

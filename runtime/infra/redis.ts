@@ -69,6 +69,10 @@ export interface ResolveRedisOptions {
   logger: Logger;
   /** Servers (`agentbus start`) may start a private redis-server; clients only look for one. */
   mayStartEmbedded: boolean;
+  /** The Redis tried when REDIS_URL is unset. */
+  defaultUrl?: string;
+  /** The redis-server binary (default: $AGENTBUS_REDIS_SERVER or redis-server on PATH). */
+  binary?: string;
 }
 
 /** Where a running embedded redis-server advertises its URL, so CLI clients can find it. */
@@ -84,16 +88,17 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<RedisH
     }
     return external(options.redisUrl);
   }
-  if (await ping(DEFAULT_REDIS_URL)) return external(DEFAULT_REDIS_URL);
+  const defaultUrl = options.defaultUrl ?? DEFAULT_REDIS_URL;
+  if (await ping(defaultUrl)) return external(defaultUrl);
   const advertised = readAdvertisedUrl(options.dataDir);
   if (advertised && (await ping(advertised))) return external(advertised);
   if (!options.mayStartEmbedded) {
     throw new InfrastructureError(
       "REDIS_UNAVAILABLE",
-      `no Redis at ${DEFAULT_REDIS_URL} and no embedded one running for ${options.dataDir}; run \`agentbus start\` first or set REDIS_URL`,
+      `no Redis at ${defaultUrl} and no embedded one running for ${options.dataDir}; run \`agentbus start\` first or set REDIS_URL`,
     );
   }
-  return startEmbeddedRedis(options.dataDir, options.logger);
+  return startEmbeddedRedis(options.dataDir, options.logger, options.binary);
 }
 
 function readAdvertisedUrl(dataDir: string): string | null {
@@ -101,8 +106,7 @@ function readAdvertisedUrl(dataDir: string): string | null {
   return existsSync(file) ? readFileSync(file, "utf8").trim() || null : null;
 }
 
-export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promise<RedisHandle> {
-  const binary = process.env.AGENTBUS_REDIS_SERVER ?? "redis-server";
+export async function startEmbeddedRedis(dataDir: string, logger: Logger, binary = process.env.AGENTBUS_REDIS_SERVER ?? "redis-server"): Promise<RedisHandle> {
   if (spawnSync(binary, ["--version"], { stdio: "ignore" }).error) {
     throw new InfrastructureError(
       "BINARY_MISSING",

@@ -1,0 +1,220 @@
+/**
+ * Re-computes the audit hash chains and reports the first broken row.
+ *
+ * Streams the log in keyset pages ordered by (chain, seq), merging audit_log rows with the stubs
+ * retention left in audit_pruned, so memory stays bounded by the page size. Each chain must run
+ * seq 1, 2, 3, … with every row's prev_hash equal to its predecessor's hash, every row's hash equal
+ * to the hash of its content, and its end equal to the chain's `chain_heads` entry (which is what
+ * catches the deletion of the newest rows). Stubs stand for rows whose content was pruned: their
+ * position and hashes are checked, their content no longer can be.
+ *
+ * Runs without one long transaction (which, on the embedded backend, would stall every writer):
+ * a head that is ahead of what was read is re-read and the chain's new rows are checked too.
+ */
+import { canonicalJson } from "./canonical.ts";
+import { table, type Db } from "./db.ts";
+import { GENESIS_HASH, rowHash, type AuditContent, type AuditOutcome } from "./audit-hash.ts";
+
+export type ChainProblem =
+  | "hash_mismatch" // the row's content or hashed fields were changed
+  | "prev_hash_mismatch" // the row does not link to its predecessor (predecessor changed or replaced)
+  | "missing_seq" // rows before this one are gone
+  | "duplicate_seq" // two rows claim the same position
+  | "beyond_head" // rows past the recorded end of the chain (not written by a writer)
+  | "missing_tail" // the newest rows of the chain are gone
+  | "head_mismatch" // the chain ends on a different hash than recorded
+  | "head_missing"; // the chain's head record is gone
+
+export interface BrokenRow {
+  problem: ChainProblem;
+  chainKey: string;
+  sessionId: string | null;
+  /** audit_log id of the offending row (for a retention stub: of the row it replaced); null if no row is left to name. */
+  id: string | null;
+  seq: number | null;
+  message: string;
+}
+
+export interface VerifyStats {
+  chains: number;
+  rows: number;
+  pruned: number;
+}
+
+export type VerifyResult = (VerifyStats & { ok: true }) | (VerifyStats & { ok: false; broken: BrokenRow });
+
+export interface VerifyOptions {
+  /** Verify one session's chain only ('_unsessioned' for the chain of messages without one). */
+  sessionId?: string;
+  pageSize?: number;
+}
+
+interface Element {
+  chain_key: string;
+  seq: string;
+  pruned: boolean;
+  id: string;
+  session_id: string | null;
+  message_id: string | null;
+  outcome: string;
+  agent: string;
+  reasons: unknown;
+  envelope: unknown;
+  envelope_text: string | null;
+  recorded_at: Date;
+  prev_hash: string;
+  hash: string;
+}
+
+interface Head {
+  last_seq: number;
+  last_hash: string;
+}
+
+interface Chain {
+  key: string;
+  sessionId: string | null;
+  lastSeq: number;
+  lastHash: string;
+  lastId: string | null;
+}
+
+export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const pageSize = options.pageSize ?? 500;
+  const only = options.sessionId;
+  const stats: VerifyStats = { chains: 0, rows: 0, pruned: 0 };
+  const heads = new Map<string, Head | null>();
+  const t = { log: table(db, "audit_log"), pruned: table(db, "audit_pruned"), heads: table(db, "chain_heads") };
+
+  const elementsSql = (extra: string): string =>
+    `SELECT chain_key, seq, pruned, id, session_id, message_id, outcome, agent, reasons, envelope, envelope_text, recorded_at, prev_hash, hash
+     FROM (
+       SELECT chain_key, seq_in_chain AS seq, false AS pruned, id, session_id, message_id, outcome, agent, reasons, envelope, envelope_text, recorded_at, prev_hash, hash FROM ${t.log}
+       UNION ALL
+       SELECT chain_key, seq, true, audit_id, session_id, message_id, outcome, agent, NULL::jsonb, NULL::jsonb, NULL::text, recorded_at, prev_hash, hash FROM ${t.pruned}
+     ) e
+     WHERE ${extra}
+     ORDER BY chain_key, seq, pruned
+     LIMIT ${pageSize}`;
+
+  const fetchHeads = async (keys: string[]): Promise<void> => {
+    for (const k of keys) heads.set(k, null);
+    const r = await db.query<{ chain_key: string; last_seq: string; last_hash: string }>(`SELECT chain_key, last_seq, last_hash FROM ${t.heads} WHERE chain_key = ANY($1::text[])`, [keys]);
+    for (const h of r.rows) heads.set(h.chain_key, { last_seq: Number(h.last_seq), last_hash: h.last_hash });
+  };
+
+  const step = async (chain: Chain, el: Element): Promise<BrokenRow | null> => {
+    const seq = Number(el.seq);
+    const at = { chainKey: chain.key, sessionId: el.session_id ?? chain.sessionId, id: el.id, seq };
+    if (seq <= chain.lastSeq) return { ...at, problem: "duplicate_seq", message: `seq ${seq} appears again after seq ${chain.lastSeq}` };
+    if (seq > chain.lastSeq + 1) {
+      const gap = seq - 1 === chain.lastSeq + 1 ? `seq ${chain.lastSeq + 1} is` : `seqs ${chain.lastSeq + 1}..${seq - 1} are`;
+      return { ...at, problem: "missing_seq", message: `${gap} missing before this row (deleted)` };
+    }
+    if (!el.pruned && rowHash(contentOf(el), seq, el.prev_hash) !== el.hash) {
+      return { ...at, problem: "hash_mismatch", message: "content does not match its hash (row was modified)" };
+    }
+    if (el.prev_hash !== chain.lastHash) {
+      return { ...at, problem: "prev_hash_mismatch", message: `prev_hash does not match the hash of seq ${chain.lastSeq} (that row was modified or replaced)` };
+    }
+    let head = heads.get(chain.key);
+    if (head === undefined || head === null || seq > head.last_seq) {
+      await fetchHeads([chain.key]); // rows newer than our copy of the head, or no head: ask again
+      head = heads.get(chain.key);
+      if (!head) return { ...at, problem: "head_missing", message: "the chain has no chain_heads entry" };
+      if (seq > head.last_seq) return { ...at, problem: "beyond_head", message: `row is past the chain's recorded end (seq ${head.last_seq})` };
+    }
+    chain.lastSeq = seq;
+    chain.lastHash = el.hash;
+    chain.lastId = el.id;
+    if (el.pruned) stats.pruned++;
+    else stats.rows++;
+    return null;
+  };
+
+  const finish = async (chain: Chain): Promise<BrokenRow | null> => {
+    for (;;) {
+      await fetchHeads([chain.key]);
+      const head = heads.get(chain.key);
+      const at = { chainKey: chain.key, sessionId: chain.sessionId, id: chain.lastId, seq: chain.lastSeq };
+      if (!head) return { ...at, problem: "head_missing", message: "the chain has no chain_heads entry" };
+      if (head.last_seq === chain.lastSeq) {
+        return head.last_hash === chain.lastHash ? null : { ...at, problem: "head_mismatch", message: "the chain ends on a different hash than its chain_heads entry" };
+      }
+      // The head is ahead of what we read: rows were appended meanwhile, or the newest rows were deleted.
+      const more = await db.query<Element>(elementsSql("chain_key = $1 AND seq > $2"), [chain.key, chain.lastSeq]);
+      if (more.rows.length === 0) {
+        return { ...at, problem: "missing_tail", message: `the chain ends at seq ${chain.lastSeq} but its head records seq ${head.last_seq}: the newest rows were deleted` };
+      }
+      for (const el of more.rows) {
+        const broken = await step(chain, el);
+        if (broken) return broken;
+      }
+    }
+  };
+
+  const fail = (broken: BrokenRow): VerifyResult => ({ ok: false, ...stats, broken });
+
+  let cursor: [string, string, boolean] = ["", "0", false];
+  let chain: Chain | undefined;
+  for (;;) {
+    const params: unknown[] = [...cursor];
+    let where = "(chain_key, seq) >= ($1, $2) AND (chain_key, seq, pruned) > ($1, $2, $3)";
+    if (only !== undefined) {
+      params.push(only);
+      where += " AND chain_key = $4";
+    }
+    const page = await db.query<Element>(elementsSql(where), params);
+    if (page.rows.length === 0) break;
+    const unknown = [...new Set(page.rows.map((r) => r.chain_key))].filter((k) => !heads.has(k));
+    if (unknown.length > 0) await fetchHeads(unknown);
+    for (const el of page.rows) {
+      if (!chain || chain.key !== el.chain_key) {
+        if (chain) {
+          const broken = await finish(chain);
+          if (broken) return fail(broken);
+          heads.delete(chain.key);
+        }
+        chain = { key: el.chain_key, sessionId: el.session_id, lastSeq: 0, lastHash: GENESIS_HASH, lastId: null };
+        stats.chains++;
+      }
+      const broken = await step(chain, el);
+      if (broken) return fail(broken);
+    }
+    const last = page.rows[page.rows.length - 1];
+    if (!last || page.rows.length < pageSize) break;
+    cursor = [last.chain_key, last.seq, last.pruned];
+  }
+  if (chain) {
+    const broken = await finish(chain);
+    if (broken) return fail(broken);
+  }
+
+  // Chains whose every row is gone never appear in the stream above; their heads still do.
+  const orphan = await db.query<{ chain_key: string; last_seq: string }>(
+    `SELECT h.chain_key, h.last_seq FROM ${t.heads} h
+     WHERE h.last_seq > 0 ${only !== undefined ? "AND h.chain_key = $1" : ""}
+       AND NOT EXISTS (SELECT 1 FROM ${t.log} a WHERE a.chain_key = h.chain_key)
+       AND NOT EXISTS (SELECT 1 FROM ${t.pruned} p WHERE p.chain_key = h.chain_key)
+     ORDER BY h.chain_key LIMIT 1`,
+    only !== undefined ? [only] : [],
+  );
+  const gone = orphan.rows[0];
+  if (gone) {
+    return fail({ problem: "missing_seq", chainKey: gone.chain_key, sessionId: gone.chain_key, id: null, seq: 1, message: `all ${gone.last_seq} rows of the chain are gone` });
+  }
+  return { ok: true, ...stats };
+}
+
+function contentOf(el: Element): AuditContent {
+  return {
+    chainKey: el.chain_key,
+    sessionId: el.session_id,
+    messageId: el.message_id,
+    outcome: el.outcome as AuditOutcome,
+    agent: el.agent,
+    reasonsJson: el.reasons === null ? "null" : canonicalJson(el.reasons),
+    envelopeJson: el.envelope_text ?? canonicalJson(el.envelope),
+    recordedAt: el.recorded_at.toISOString(),
+  };
+}
