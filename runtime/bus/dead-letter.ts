@@ -30,6 +30,7 @@ export interface DeadLetter {
 export type DeadLetterInput = Omit<DeadLetter, "id" | "message_id" | "at"> & { at: number };
 
 const MAX_STORED_CHARS = 4 * 1024 * 1024;
+const MESSAGE_ID_SHAPE = /^msg-[a-z0-9]{2,16}-[0-9]{8}-[0-9]{6}(-[a-z0-9]{1,32})?$/;
 
 export class DeadLetterQueue {
   readonly queue: Queue;
@@ -46,13 +47,16 @@ export class DeadLetterQueue {
       raw.length > MAX_STORED_CHARS
         ? { truncated: true, original_chars: raw.length, sha256: sha256(raw), head: raw.slice(0, 64 * 1024) }
         : input.envelope;
-    const key = message_id ?? sha256(raw).slice(0, 24);
+    // Same message refused twice at the same stage (a redelivery) → one dead letter; a different
+    // message that merely claims the same id → its own. Only a well-formed id goes into the key.
+    const digest = sha256(raw).slice(0, 16);
+    const key = message_id && MESSAGE_ID_SHAPE.test(message_id) ? `${message_id}__${digest}` : digest;
     const id = `dl__${input.stage}__${input.agent ?? "none"}__${key}`;
     const record: Omit<DeadLetter, "id"> = {
       stage: input.stage,
       agent: input.agent,
       queue: input.queue,
-      message_id,
+      message_id: message_id && message_id.length <= 128 ? message_id : null,
       envelope,
       issues: input.issues,
       error: input.error,

@@ -12,10 +12,11 @@
  * AUDIT_BUFFER_FULL) and says so loudly: evidence is never dropped; callers must refuse new work.
  * It accepts again once the buffer has drained below `resumeBelow`.
  */
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import pino from "pino";
-import { AgentbusError, type Issue } from "../errors/index.ts";
+import { AgentbusError, InfrastructureError, type Issue } from "../errors/index.ts";
 import { canonicalJson } from "./canonical.ts";
 import { table, translate, type Db, type Logger, type Queryable } from "./db.ts";
 import {
@@ -82,6 +83,13 @@ interface PendingRow {
   jsonb: boolean;
 }
 
+interface Batch {
+  id: string;
+  rows: PendingRow[];
+  /** An earlier attempt failed: it may have committed nonetheless. */
+  retried: boolean;
+}
+
 export class AuditWriter extends EventEmitter<AuditWriterEvents> {
   private readonly db: Db;
   private readonly flushIntervalMs: number;
@@ -96,6 +104,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
   // FIFO of rows not yet committed: queue[head..] (head advances instead of shifting the array).
   private queue: PendingRow[] = [];
   private head = 0;
+  private inFlight: Batch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDue = 0;
   private serial: Promise<void> = Promise.resolve();
@@ -200,27 +209,35 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     return { content, jsonb: jsonbCanHold(envelopeJson) };
   }
 
-  /** One batch, one transaction: lock the chains' heads, extend them, insert all rows in one statement. */
+  /**
+   * One batch, one transaction: lock the chains' heads, extend them, insert all rows in one
+   * statement. A batch that failed is retried as the same batch (same id, same rows): if the failure
+   * hid a commit (connection lost after COMMIT was sent), the id is found in audit_batches and the
+   * rows are not written twice.
+   */
   private async writeBatch(): Promise<void> {
-    const batch = this.queue.slice(this.head, this.head + this.maxBatchRows);
-    if (batch.length === 0) return;
+    const batch = this.inFlight ?? { id: randomUUID(), rows: this.queue.slice(this.head, this.head + this.maxBatchRows), retried: false };
+    if (batch.rows.length === 0) return;
+    this.inFlight = batch;
     const started = performance.now();
     try {
       await this.db.transaction((tx) => this.insert(tx, batch));
     } catch (err) {
+      batch.retried = true;
       this.failed(err);
       throw translate(err);
     }
-    this.head += batch.length;
+    this.inFlight = undefined;
+    this.head += batch.rows.length;
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
     this.failures = 0;
-    this.counters.written += batch.length;
+    this.counters.written += batch.rows.length;
     this.counters.flushes++;
     this.lastFlushMs = performance.now() - started;
-    this.emit("flushed", { rows: batch.length, ms: this.lastFlushMs, buffered: this.buffered });
+    this.emit("flushed", { rows: batch.rows.length, ms: this.lastFlushMs, buffered: this.buffered });
     if (!this.isAccepting && this.buffered <= this.resumeBelow) {
       this.isAccepting = true;
       this.logger.warn({ buffered: this.buffered }, "audit log reachable again: accepting new work");
@@ -229,7 +246,11 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     if (this.buffered > 0) this.schedule(this.buffered >= this.maxBatchRows || !this.isAccepting ? 0 : this.flushIntervalMs);
   }
 
-  private async insert(tx: Queryable, batch: PendingRow[]): Promise<void> {
+  private async insert(tx: Queryable, { id, rows: batch, retried }: Batch): Promise<void> {
+    if (retried) {
+      const done = await tx.query(`SELECT 1 FROM ${table(this.db, "audit_batches")} WHERE batch_id = $1`, [id]);
+      if (done.rowCount !== 0) return; // the earlier attempt committed; only its acknowledgement was lost
+    }
     const heads = table(this.db, "chain_heads");
     // Sorted keys: every writer locks chains in the same order, so two writers cannot deadlock.
     const keys = [...new Set(batch.map((r) => r.content.chainKey))].sort();
@@ -275,10 +296,11 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     );
     const ends = [...tip.entries()];
     await tx.query(
-      `UPDATE ${heads} AS h SET last_seq = v.seq, last_hash = v.hash, updated_at = now()
+      `WITH batch AS (INSERT INTO ${table(this.db, "audit_batches")} (batch_id, row_count) VALUES ($4, $5))
+       UPDATE ${heads} AS h SET last_seq = v.seq, last_hash = v.hash, updated_at = now()
        FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(k, seq, hash)
        WHERE h.chain_key = v.k AND v.seq > h.last_seq`,
-      [ends.map(([k]) => k), ends.map(([, s]) => s.seq), ends.map(([, s]) => s.hash)],
+      [ends.map(([k]) => k), ends.map(([, s]) => s.seq), ends.map(([, s]) => s.hash), id, batch.length],
     );
   }
 
@@ -287,7 +309,9 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     this.counters.flushErrors++;
     this.lastError = err instanceof Error ? err.message : String(err);
     const retryInMs = this.backoff();
-    this.logger.warn({ err, attempt: this.failures, retryInMs, buffered: this.buffered }, "audit flush failed; rows stay buffered and will be retried");
+    const unreachable = translate(err) instanceof InfrastructureError;
+    // Unreachable is expected to pass; any other failure is a bug or a schema problem and will not.
+    this.logger[unreachable ? "warn" : "error"]({ err, attempt: this.failures, retryInMs, buffered: this.buffered }, "audit flush failed; rows stay buffered and will be retried");
     this.emit("flush_error", { error: err, attempt: this.failures, retryInMs, buffered: this.buffered });
     if (!this.closed) this.schedule(retryInMs, true);
   }

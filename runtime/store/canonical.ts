@@ -7,35 +7,53 @@
 import { createHash } from "node:crypto";
 
 export function canonicalJson(value: unknown): string {
-  const out = write(value, new Set());
   // JSON.stringify(undefined) is undefined; a missing value is recorded as null.
-  return out ?? "null";
+  return write(value, []) ?? "null";
 }
 
-function write(value: unknown, ancestors: Set<object>): string | undefined {
-  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    value = (value as { toJSON: () => unknown }).toJSON();
+// Hot path (every audited envelope): plain loops and string appends, no intermediate arrays.
+function write(value: unknown, stack: object[]): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return JSON.stringify(value); // non-finite numbers become "null", -0 becomes "0", as in JSON.stringify
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      throw new TypeError("canonicalJson: BigInt is not JSON");
+    case "object":
+      break;
+    default:
+      return undefined; // undefined, functions, symbols: omitted like JSON.stringify
   }
-  if (value === null || typeof value === "string" || typeof value === "boolean" || typeof value === "number") {
-    return JSON.stringify(value); // non-finite numbers become "null", as in JSON.stringify
+  if (value === null) return "null";
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return write((value as { toJSON: () => unknown }).toJSON(), stack);
   }
-  if (typeof value === "bigint") throw new TypeError("canonicalJson: BigInt is not JSON");
-  if (typeof value !== "object") return undefined; // undefined, functions, symbols: omitted like JSON.stringify
-  if (ancestors.has(value)) throw new TypeError("canonicalJson: circular structure");
-  ancestors.add(value);
+  if (stack.includes(value)) throw new TypeError("canonicalJson: circular structure");
+  stack.push(value);
   let out: string;
   if (Array.isArray(value)) {
-    out = "[" + value.map((item: unknown) => write(item, ancestors) ?? "null").join(",") + "]";
+    out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      out += write(value[i], stack) ?? "null";
+    }
+    out += "]";
   } else {
     const record = value as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const key of Object.keys(record).sort()) {
-      const item = write(record[key], ancestors);
-      if (item !== undefined) parts.push(JSON.stringify(key) + ":" + item);
+    const keys = Object.keys(record).sort();
+    out = "{";
+    for (const key of keys) {
+      const item = write(record[key], stack);
+      if (item === undefined) continue;
+      if (out.length > 1) out += ",";
+      out += JSON.stringify(key) + ":" + item;
     }
-    out = "{" + parts.join(",") + "}";
+    out += "}";
   }
-  ancestors.delete(value);
+  stack.pop();
   return out;
 }
 

@@ -15,7 +15,11 @@ export interface Db extends Queryable {
   /** Postgres schema that holds every agentbus table of this instance. */
   readonly schema: string;
   readonly backend: "postgres" | "pglite";
-  /** Runs `fn` in one transaction on one connection; commits if it resolves, rolls back if it throws. */
+  /**
+   * Runs `fn` in one transaction on one connection; commits if it resolves, rolls back if it throws.
+   * Inside `fn` use only `tx`: on the embedded backend, transactions are serialised, so a query on
+   * the Db itself would wait for this transaction to end.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -104,7 +108,13 @@ export class PoolDb implements Db {
         }
       },
     };
+    // A checked-out client whose connection drops between queries emits 'error'; without a
+    // listener that is an uncaught exception. Keep it, and destroy the client on release.
     let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await fn(tx);
@@ -119,6 +129,7 @@ export class PoolDb implements Db {
       }
       throw translate(err);
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
@@ -142,6 +153,6 @@ export function translate(err: unknown): unknown {
   if (err instanceof AgentbusError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(message);
   return lost ? new InfrastructureError("STORE_UNAVAILABLE", `postgres unreachable: ${message}`, { cause: err }) : err;
 }

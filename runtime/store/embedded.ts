@@ -9,7 +9,7 @@
  */
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { InfrastructureError } from "../errors/index.ts";
@@ -36,7 +36,8 @@ interface LockInfo {
   port?: number;
 }
 
-export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedEndpoint> {
+export async function startEmbedded(input: EmbeddedOptions): Promise<EmbeddedEndpoint> {
+  const options = { ...input, dataDir: resolve(input.dataDir) }; // PGlite is given an absolute path whatever the cwd
   const lockPath = join(options.dataDir, "pglite.lock.json");
   await mkdir(options.dataDir, { recursive: true });
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);

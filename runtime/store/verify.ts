@@ -8,12 +8,15 @@
  * catches the deletion of the newest rows). Stubs stand for rows whose content was pruned: their
  * position and hashes are checked, their content no longer can be.
  *
- * Runs without one long transaction (which, on the embedded backend, would stall every writer):
- * a head that is ahead of what was read is re-read and the chain's new rows are checked too.
+ * Runs without one long transaction (which, on the embedded backend, would stall every writer).
+ * Each chain is verified up to its head as read when the chain is first met, its "target": rows
+ * appended while verification runs are left for the next run, so a busy chain cannot keep it
+ * chasing new rows forever. A row past the target counts as new only if a fresh read of the head
+ * covers it; otherwise it was not written by a writer and is reported.
  */
 import { canonicalJson } from "./canonical.ts";
 import { table, type Db } from "./db.ts";
-import { GENESIS_HASH, rowHash, type AuditContent, type AuditOutcome } from "./audit-hash.ts";
+import { GENESIS_HASH, UNSESSIONED, rowHash, type AuditContent, type AuditOutcome } from "./audit-hash.ts";
 
 export type ChainProblem =
   | "hash_mismatch" // the row's content or hashed fields were changed
@@ -74,10 +77,14 @@ interface Head {
 interface Chain {
   key: string;
   sessionId: string | null;
+  /** The head as read when the chain was first met; verification of this run ends there. */
+  target: Head | null;
   lastSeq: number;
   lastHash: string;
   lastId: string | null;
 }
+
+const MAX_SEQ = "9223372036854775807";
 
 export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
   const pageSize = options.pageSize ?? 500;
@@ -97,32 +104,43 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
      ORDER BY chain_key, seq, pruned
      LIMIT ${pageSize}`;
 
-  const fetchHeads = async (keys: string[]): Promise<void> => {
+  const readHeads = async (keys: string[]): Promise<void> => {
     for (const k of keys) heads.set(k, null);
     const r = await db.query<{ chain_key: string; last_seq: string; last_hash: string }>(`SELECT chain_key, last_seq, last_hash FROM ${t.heads} WHERE chain_key = ANY($1::text[])`, [keys]);
     for (const h of r.rows) heads.set(h.chain_key, { last_seq: Number(h.last_seq), last_hash: h.last_hash });
   };
 
-  const step = async (chain: Chain, el: Element): Promise<BrokenRow | null> => {
+  const endCheck = (chain: Chain, target: Head): BrokenRow | null => {
+    if (chain.lastHash === target.last_hash) return null;
+    return { chainKey: chain.key, sessionId: chain.sessionId, id: chain.lastId, seq: chain.lastSeq, problem: "head_mismatch", message: "the chain ends on a different hash than its chain_heads entry" };
+  };
+
+  /** Checks one element; returns "past" when it lies beyond the chain's target (a newer row). */
+  const step = async (chain: Chain, el: Element): Promise<BrokenRow | "past" | null> => {
     const seq = Number(el.seq);
     const at = { chainKey: chain.key, sessionId: el.session_id ?? chain.sessionId, id: el.id, seq };
+    if (!chain.target) return { ...at, problem: "head_missing", message: "the chain has no chain_heads entry" };
+    // Retention turned the row just verified into its stub between two pages: the same link, seen twice.
+    if (el.pruned && seq === chain.lastSeq && el.hash === chain.lastHash) return null;
     if (seq <= chain.lastSeq) return { ...at, problem: "duplicate_seq", message: `seq ${seq} appears again after seq ${chain.lastSeq}` };
     if (seq > chain.lastSeq + 1) {
       const gap = seq - 1 === chain.lastSeq + 1 ? `seq ${chain.lastSeq + 1} is` : `seqs ${chain.lastSeq + 1}..${seq - 1} are`;
       return { ...at, problem: "missing_seq", message: `${gap} missing before this row (deleted)` };
+    }
+    if (seq > chain.target.last_seq) {
+      // The chain is complete up to its target; this row is newer, or forged past the end.
+      const end = endCheck(chain, chain.target);
+      if (end) return end;
+      await readHeads([chain.key]);
+      const fresh = heads.get(chain.key);
+      if (!fresh || fresh.last_seq < seq) return { ...at, problem: "beyond_head", message: `row is past the chain's recorded end (seq ${fresh?.last_seq ?? 0})` };
+      return "past";
     }
     if (!el.pruned && rowHash(contentOf(el), seq, el.prev_hash) !== el.hash) {
       return { ...at, problem: "hash_mismatch", message: "content does not match its hash (row was modified)" };
     }
     if (el.prev_hash !== chain.lastHash) {
       return { ...at, problem: "prev_hash_mismatch", message: `prev_hash does not match the hash of seq ${chain.lastSeq} (that row was modified or replaced)` };
-    }
-    let head = heads.get(chain.key);
-    if (head === undefined || head === null || seq > head.last_seq) {
-      await fetchHeads([chain.key]); // rows newer than our copy of the head, or no head: ask again
-      head = heads.get(chain.key);
-      if (!head) return { ...at, problem: "head_missing", message: "the chain has no chain_heads entry" };
-      if (seq > head.last_seq) return { ...at, problem: "beyond_head", message: `row is past the chain's recorded end (seq ${head.last_seq})` };
     }
     chain.lastSeq = seq;
     chain.lastHash = el.hash;
@@ -132,32 +150,29 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
     return null;
   };
 
+  /** The stream for this chain ended: it must reach its target (rows up to it existed when it was read). */
   const finish = async (chain: Chain): Promise<BrokenRow | null> => {
-    for (;;) {
-      await fetchHeads([chain.key]);
-      const head = heads.get(chain.key);
-      const at = { chainKey: chain.key, sessionId: chain.sessionId, id: chain.lastId, seq: chain.lastSeq };
-      if (!head) return { ...at, problem: "head_missing", message: "the chain has no chain_heads entry" };
-      if (head.last_seq === chain.lastSeq) {
-        return head.last_hash === chain.lastHash ? null : { ...at, problem: "head_mismatch", message: "the chain ends on a different hash than its chain_heads entry" };
-      }
-      // The head is ahead of what we read: rows were appended meanwhile, or the newest rows were deleted.
-      const more = await db.query<Element>(elementsSql("chain_key = $1 AND seq > $2"), [chain.key, chain.lastSeq]);
+    const target = chain.target;
+    if (!target) return null; // reported by step on the chain's first row
+    while (chain.lastSeq < target.last_seq) {
+      const more = await db.query<Element>(elementsSql("chain_key = $1 AND seq > $2 AND seq <= $3"), [chain.key, chain.lastSeq, target.last_seq]);
       if (more.rows.length === 0) {
-        return { ...at, problem: "missing_tail", message: `the chain ends at seq ${chain.lastSeq} but its head records seq ${head.last_seq}: the newest rows were deleted` };
+        return { chainKey: chain.key, sessionId: chain.sessionId, id: chain.lastId, seq: chain.lastSeq, problem: "missing_tail", message: `the chain ends at seq ${chain.lastSeq} but its head records seq ${target.last_seq}: the newest rows were deleted` };
       }
       for (const el of more.rows) {
         const broken = await step(chain, el);
-        if (broken) return broken;
+        if (broken) return broken === "past" ? null : broken;
       }
     }
+    return endCheck(chain, target);
   };
 
   const fail = (broken: BrokenRow): VerifyResult => ({ ok: false, ...stats, broken });
 
   let cursor: [string, string, boolean] = ["", "0", false];
   let chain: Chain | undefined;
-  for (;;) {
+  let done = false; // the current chain reached its target; its newer rows are skipped
+  pages: for (;;) {
     const params: unknown[] = [...cursor];
     let where = "(chain_key, seq) >= ($1, $2) AND (chain_key, seq, pruned) > ($1, $2, $3)";
     if (only !== undefined) {
@@ -165,27 +180,32 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
       where += " AND chain_key = $4";
     }
     const page = await db.query<Element>(elementsSql(where), params);
-    if (page.rows.length === 0) break;
     const unknown = [...new Set(page.rows.map((r) => r.chain_key))].filter((k) => !heads.has(k));
-    if (unknown.length > 0) await fetchHeads(unknown);
+    if (unknown.length > 0) await readHeads(unknown); // after the rows: a head covers every row read before it
     for (const el of page.rows) {
       if (!chain || chain.key !== el.chain_key) {
-        if (chain) {
+        if (chain && !done) {
           const broken = await finish(chain);
           if (broken) return fail(broken);
-          heads.delete(chain.key);
         }
-        chain = { key: el.chain_key, sessionId: el.session_id, lastSeq: 0, lastHash: GENESIS_HASH, lastId: null };
+        if (chain) heads.delete(chain.key);
+        chain = { key: el.chain_key, sessionId: el.session_id, target: heads.get(el.chain_key) ?? null, lastSeq: 0, lastHash: GENESIS_HASH, lastId: null };
+        done = false;
         stats.chains++;
       }
-      const broken = await step(chain, el);
-      if (broken) return fail(broken);
+      const result = await step(chain, el);
+      if (result === "past") {
+        done = true;
+        cursor = [chain.key, MAX_SEQ, true]; // jump to the next chain
+        continue pages;
+      }
+      if (result) return fail(result);
     }
     const last = page.rows[page.rows.length - 1];
     if (!last || page.rows.length < pageSize) break;
     cursor = [last.chain_key, last.seq, last.pruned];
   }
-  if (chain) {
+  if (chain && !done) {
     const broken = await finish(chain);
     if (broken) return fail(broken);
   }
@@ -201,7 +221,8 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
   );
   const gone = orphan.rows[0];
   if (gone) {
-    return fail({ problem: "missing_seq", chainKey: gone.chain_key, sessionId: gone.chain_key, id: null, seq: 1, message: `all ${gone.last_seq} rows of the chain are gone` });
+    const sessionId = gone.chain_key === UNSESSIONED ? null : gone.chain_key;
+    return fail({ problem: "missing_seq", chainKey: gone.chain_key, sessionId, id: null, seq: 1, message: `all ${gone.last_seq} rows of the chain are gone` });
   }
   return { ok: true, ...stats };
 }

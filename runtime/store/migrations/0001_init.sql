@@ -36,6 +36,14 @@ CREATE TABLE chain_heads (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- One row per committed writer batch. A writer that lost the connection while committing looks its
+-- batch up here before retrying it, so an unacknowledged commit is never written twice.
+CREATE TABLE audit_batches (
+  batch_id     uuid        PRIMARY KEY,
+  row_count    integer     NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- What retention removed: one stub per pruned row with its position and hashes (not its content),
 -- so the chain through it still verifies. Written only by prune_delivered() below.
 CREATE TABLE audit_pruned (
