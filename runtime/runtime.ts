@@ -13,8 +13,14 @@ import { Bus } from "./bus/bus.ts";
 import type { BusObserver } from "./bus/events.ts";
 import { loadTopology, type QueueTopology } from "./bus/topology.ts";
 import { AgentHost } from "./bus/worker-host.ts";
-import { checkEvictionPolicy, resolveRedis, type RedisHandle } from "./infra/redis.ts";
+import { checkEvictionPolicy, resolveRedis, workerConnectionOptions, type RedisHandle } from "./infra/redis.ts";
 import { createLogger } from "./log/logger.ts";
+import { AuditRecorder } from "./audit/recorder.ts";
+import { RetentionJob } from "./audit/retention-job.ts";
+import { AuditWriter } from "./store/audit-writer.ts";
+import { openStore } from "./store/index.ts";
+import type { Db } from "./store/db.ts";
+import { Redis } from "ioredis";
 
 export interface RuntimeOptions {
   config: RuntimeConfig;
@@ -26,11 +32,26 @@ export interface RuntimeOptions {
   rules?: (agent: string) => readonly ApprovedRule[];
   /** Only servers start a private redis-server when none is reachable. Default false. */
   mayStartEmbeddedRedis?: boolean;
+  /**
+   * The system of record: on by default (DATABASE_URL, or embedded PGlite under the data folder).
+   * `false` runs the bus without an audit log (tests of the bus alone; `agentbus validate`).
+   */
+  store?: boolean;
+  /** Audit writer tuning (tests use small values). */
+  audit?: { flushIntervalMs?: number; maxBuffered?: number };
+}
+
+/** The store side of a runtime: the database and the audit log writer. */
+export interface RuntimeStore {
+  db: Db;
+  audit: AuditWriter;
 }
 
 export class Runtime {
   private hosts: AgentHost[] = [];
   private closed = false;
+  private retention: RetentionJob | undefined;
+  private maintenanceConnection: Redis | undefined;
 
   private constructor(
     readonly config: RuntimeConfig,
@@ -41,7 +62,16 @@ export class Runtime {
     readonly logger: Logger,
     readonly clock: Clock,
     private readonly rules: RuntimeOptions["rules"],
-  ) {}
+    /** Absent when the runtime was opened with `store: false`. */
+    readonly store: RuntimeStore | undefined,
+  ) {
+    // Backpressure: while the audit log cannot take rows, workers stop taking jobs (they wait,
+    // durable, in Redis) and publishes are refused; both resume when the buffer drains.
+    store?.audit.on("refusing", () => {
+      this.pauseAgents().catch((err: unknown) => this.logger.error({ err }, "could not pause agent workers"));
+    });
+    store?.audit.on("accepting", () => this.resumeAgents());
+  }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
     const { config } = options;
@@ -51,7 +81,15 @@ export class Runtime {
     const topology = options.topology ?? loadTopology(registry);
     const agents = await loadAgents({ agentsDir: config.agentsDir, root: config.root, registry, externalSources: config.externalSources });
     for (const b of agents.broken) logger.error({ folder: b.folder, file: b.file }, `agent not loaded: ${b.file}: ${b.error}`);
-    const redis = await resolveRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger, mayStartEmbedded: options.mayStartEmbeddedRedis ?? false });
+    const store = options.store === false ? undefined : await openRuntimeStore(config, logger, options.audit);
+    let redis: RedisHandle;
+    try {
+      redis = await resolveRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger, mayStartEmbedded: options.mayStartEmbeddedRedis ?? false });
+    } catch (err) {
+      await closeStore(store);
+      throw err;
+    }
+    const recorder = store ? new AuditRecorder(store.audit) : undefined;
     const bus = new Bus({
       redisUrl: redis.url,
       prefix: config.queuePrefix,
@@ -61,11 +99,12 @@ export class Runtime {
       clock,
       logger,
       maxEnvelopeBytes: config.maxEnvelopeBytes,
-      observers: options.observers ?? [],
+      observers: [...(recorder ? [recorder] : []), ...(options.observers ?? [])],
+      ...(recorder ? { gate: recorder } : {}),
     });
     const warning = await checkEvictionPolicy(bus.connection);
     if (warning) logger.warn(warning);
-    return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules);
+    return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store);
   }
 
   /** Start a worker for each named agent (all loaded agents by default). */
@@ -92,12 +131,61 @@ export class Runtime {
     return this.hosts;
   }
 
-  /** Graceful: workers finish their current jobs, then connections and any embedded Redis stop. */
+  /** Schedules the audit retention job (servers only: `agentbus start`). */
+  async startMaintenance(): Promise<void> {
+    if (!this.store || this.retention) return;
+    this.maintenanceConnection = new Redis(workerConnectionOptions(this.redis.url));
+    this.retention = new RetentionJob({
+      db: this.store.db,
+      connection: this.bus.connection,
+      workerConnection: this.maintenanceConnection,
+      prefix: this.config.queuePrefix,
+      cron: this.config.retentionCron,
+      timezone: this.config.timezone,
+      period: this.config.auditRetention,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    await this.retention.start();
+  }
+
+  private async pauseAgents(): Promise<void> {
+    this.logger.error("audit log cannot keep up or is unreachable: pausing agent workers and refusing new requests");
+    await Promise.all(this.hosts.map((h) => h.worker.pause(true)));
+  }
+
+  private resumeAgents(): void {
+    this.logger.warn("audit log caught up: resuming agent workers");
+    for (const h of this.hosts) h.worker.resume();
+  }
+
+  /**
+   * Graceful: workers finish their current jobs, then the audit log is flushed, then connections,
+   * the database and any embedded Redis stop.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.hosts.map((h) => h.close()));
+    await this.retention?.close();
     await this.bus.close();
+    this.maintenanceConnection?.disconnect();
+    await closeStore(this.store);
     await this.redis.stop();
+  }
+}
+
+async function openRuntimeStore(config: RuntimeConfig, logger: Logger, tuning: RuntimeOptions["audit"] = {}): Promise<RuntimeStore> {
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger });
+  const audit = new AuditWriter(db, { logger, maxBuffered: tuning.maxBuffered ?? config.auditMaxBuffered, ...(tuning.flushIntervalMs ? { flushIntervalMs: tuning.flushIntervalMs } : {}) });
+  return { db, audit };
+}
+
+async function closeStore(store: RuntimeStore | undefined): Promise<void> {
+  if (!store) return;
+  try {
+    await store.audit.close();
+  } finally {
+    await store.db.close();
   }
 }

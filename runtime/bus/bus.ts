@@ -13,7 +13,7 @@ import { COMPLETE, type Envelope } from "../envelope/types.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
 import { producerConnectionOptions } from "../infra/redis.ts";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterStage } from "./dead-letter.ts";
-import type { BusEvent, BusEventKind, BusObserver } from "./events.ts";
+import type { AdmissionGate, BusEvent, BusEventKind, BusObserver } from "./events.ts";
 import { ReplyClaims } from "./sequence.ts";
 import { jobOptionsFor, type QueueTopology } from "./topology.ts";
 
@@ -27,6 +27,8 @@ export interface BusOptions {
   logger: Logger;
   maxEnvelopeBytes: number;
   observers?: BusObserver[];
+  /** Consulted before each publish (new work from outside); e.g. the audit log's buffer bound. */
+  gate?: AdmissionGate;
 }
 
 export type PublishResult =
@@ -66,6 +68,7 @@ export class Bus {
 
   /** Validate, then enqueue for the receiving agent; refused messages are dead-lettered. */
   async publish(value: unknown, publisher: string | null = null): Promise<PublishResult> {
+    this.options.gate?.admit();
     const result = this.validate(value);
     if (!result.ok) {
       const dead_letter_id = await this.reject(value, result.issues, "send", publisher);
@@ -87,8 +90,8 @@ export class Bus {
           this.emit("completed", env, env.agent.name);
           return;
         }
-        await this.queue(target).add(env.output.content_type, env, this.jobOptions(target, env.message_id));
         this.emit("published", env, env.agent.name);
+        await this.queue(target).add(env.output.content_type, env, this.jobOptions(target, env.message_id));
       }),
     );
   }
@@ -98,8 +101,8 @@ export class Bus {
     const next = (value as { next_agent?: { name?: unknown } } | null)?.next_agent?.name;
     const queue = typeof next === "string" && next !== COMPLETE ? next : null;
     if (issues.length > 0) this.emit("rejected", value, agent, issues);
+    this.emit("dead_lettered", value, agent, issues, error);
     const id = await this.deadLetters.add({ stage, agent, queue, envelope: value, issues, error, at: this.options.clock.now() });
-    this.emit("dead_lettered", value, agent, issues);
     this.options.logger.warn({ dead_letter: id, stage, agent, issues: issues.slice(0, 5), error }, "message dead-lettered");
     return id;
   }
@@ -142,18 +145,11 @@ export class Bus {
     return { ...jobOptionsFor(this.options.topology, this.options.routes.spec(agent)), jobId: messageId };
   }
 
-  emit(kind: BusEventKind, envelope: unknown, agent: string | null, issues: Issue[] = []): void {
+  /** Tells observers before the bus acts; an observer's error propagates and stops the action. */
+  emit(kind: BusEventKind, envelope: unknown, agent: string | null, issues: Issue[] = [], error: DeadLetter["error"] = null): void {
     if (this.observers.length === 0) return;
-    const event: BusEvent = { kind, envelope, agent, issues, at: this.options.clock.now() };
-    for (const o of this.observers) {
-      try {
-        o.onEvent(event);
-      } catch (err) {
-        // An observer that throws must not lose the message; it is told loudly instead.
-        this.options.logger.error({ err, kind }, "bus observer failed");
-        throw err;
-      }
-    }
+    const event: BusEvent = { kind, envelope, agent, issues, error, at: this.options.clock.now() };
+    for (const o of this.observers) o.onEvent(event);
   }
 
   async close(): Promise<void> {

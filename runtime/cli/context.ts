@@ -6,6 +6,8 @@ import { loadAgents, type AgentRegistry } from "../agents/loader.ts";
 import { schemaRegistry } from "../schemas/registry.ts";
 import { Runtime } from "../runtime.ts";
 import { createLogger } from "../log/logger.ts";
+import { openStore } from "../store/index.ts";
+import type { Db } from "../store/db.ts";
 
 export interface GlobalFlags {
   agentsDir?: string;
@@ -30,4 +32,19 @@ export async function agentsFrom(config: RuntimeConfig): Promise<AgentRegistry> 
 /** A runtime for client commands: finds Redis but never starts one. Quiet unless LOG_LEVEL says. */
 export async function clientRuntime(config: RuntimeConfig): Promise<Runtime> {
   return Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: false });
+}
+
+/** The database alone, migrated (DATABASE_URL, or the embedded one under the data folder). */
+export async function storeFrom(config: RuntimeConfig): Promise<Db> {
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger(process.env.LOG_LEVEL ?? "warn") });
+}
+
+/** Runs `fn` with the database and always closes it. */
+export async function withStore<T>(config: RuntimeConfig, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await storeFrom(config);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
 }

@@ -1,6 +1,8 @@
 /** The `agentbus` command line. Each command lives in commands/; this file only wires them. */
 import { Command, CommanderError } from "commander";
 import { registerAgents } from "./commands/agents.ts";
+import { registerAudit } from "./commands/audit.ts";
+import { registerTrace } from "./commands/trace.ts";
 import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerStart(program);
   registerSend(program);
   registerDeadLetters(program);
+  registerTrace(program);
+  registerAudit(program);
   return program;
 }
 

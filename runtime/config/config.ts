@@ -3,7 +3,7 @@
  * the project's own folders, UTC unless AGENTBUS_TIMEZONE says otherwise.
  */
 import { join, resolve } from "node:path";
-import { IANAZone } from "luxon";
+import { Duration, IANAZone } from "luxon";
 import { ConfigError } from "../errors/index.ts";
 
 export interface RuntimeConfig {
@@ -23,6 +23,14 @@ export interface RuntimeConfig {
   externalSources: string[];
   maxEnvelopeBytes: number;
   logLevel: string;
+  /** Postgres schema holding agentbus's tables. */
+  dbSchema: string;
+  /** ISO-8601 duration: delivered-message audit rows older than this are pruned. */
+  auditRetention: string;
+  /** When the retention job runs (cron, in `timezone`). */
+  retentionCron: string;
+  /** Audit rows buffered while Postgres is away before new requests are refused. */
+  auditMaxBuffered: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -50,7 +58,19 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     externalSources: overrides.externalSources ?? (env.AGENTBUS_EXTERNAL_SOURCES ?? "user,batch_scheduler").split(",").map((s) => s.trim()).filter(Boolean),
     maxEnvelopeBytes,
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? "info",
+    dbSchema: overrides.dbSchema ?? env.AGENTBUS_DB_SCHEMA ?? "agentbus",
+    auditRetention: overrides.auditRetention ?? isoDuration(env, "AGENTBUS_AUDIT_RETENTION", "P30D"),
+    retentionCron: overrides.retentionCron ?? env.AGENTBUS_RETENTION_CRON ?? "30 3 * * *",
+    auditMaxBuffered: overrides.auditMaxBuffered ?? positiveInt(env, "AGENTBUS_AUDIT_MAX_BUFFERED", 100_000),
   };
+}
+
+function isoDuration(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const d = Duration.fromISO(raw);
+  if (!d.isValid || d.toMillis() <= 0) throw new ConfigError(`${name}=${raw} must be a positive ISO-8601 duration such as P30D or PT12H`);
+  return raw;
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -7,8 +7,8 @@
 export interface Issue {
   pointer: string;
   message: string;
-  /** Which layer found it: structural guards, the JSON Schema, a cross-field rule, or routing. */
-  rule: "guard" | "schema" | "content" | "cross_field" | "route";
+  /** Which layer found it: structural guards, the JSON Schema, a cross-field rule, routing, or the handler. */
+  rule: "guard" | "schema" | "content" | "cross_field" | "route" | "handler";
 }
 
 export interface AgentbusErrorOptions {

@@ -8,8 +8,10 @@
  * any number of processes extend each session's chain one after another.
  *
  * When Postgres is unreachable the rows stay buffered and the flush is retried with backoff. At
- * `maxBuffered` rows the writer stops accepting (`accepting === false`, `append` throws
- * AUDIT_BUFFER_FULL) and says so loudly: evidence is never dropped; callers must refuse new work.
+ * `maxBuffered` rows the writer stops accepting new work and says so loudly: `accepting` turns
+ * false and `admit()` (which callers run before taking on a new request) throws AUDIT_BUFFER_FULL.
+ * Work already in flight can still append, up to `hardLimit` rows, so its evidence is kept; past
+ * that `append` throws too, and the caller must not carry out what it was about to record.
  * It accepts again once the buffer has drained below `resumeBelow`.
  */
 import { randomUUID } from "node:crypto";
@@ -31,6 +33,7 @@ import {
   type AuditContent,
   type AuditOutcome,
 } from "./audit-hash.ts";
+import { projectSessions, sessionHint, type SessionHint } from "./session-projection.ts";
 
 export interface AuditEvent {
   outcome: AuditOutcome;
@@ -52,6 +55,8 @@ export interface AuditWriterOptions {
   maxBuffered?: number;
   /** Accept again once the buffer is at or below this many rows (default maxBuffered / 2). */
   resumeBelow?: number;
+  /** Rows in-flight work may still buffer after refusing begins (default 2 × maxBuffered). */
+  hardLimit?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
   logger?: Logger;
@@ -81,6 +86,7 @@ export interface AuditWriterEvents {
 interface PendingRow {
   content: AuditContent;
   jsonb: boolean;
+  session: SessionHint | null;
 }
 
 interface Batch {
@@ -96,6 +102,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
   private readonly maxBatchRows: number;
   private readonly maxBuffered: number;
   private readonly resumeBelow: number;
+  private readonly hardLimit: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly logger: Logger;
@@ -122,6 +129,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     this.maxBatchRows = Math.max(1, options.maxBatchRows ?? 1000);
     this.maxBuffered = Math.max(1, options.maxBuffered ?? 100_000);
     this.resumeBelow = Math.min(options.resumeBelow ?? Math.floor(this.maxBuffered / 2), this.maxBuffered - 1);
+    this.hardLimit = Math.max(this.maxBuffered, options.hardLimit ?? this.maxBuffered * 2);
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
     this.logger = options.logger ?? pino({ name: "agentbus.audit" });
@@ -140,12 +148,24 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     return { ...this.counters, buffered: this.buffered, accepting: this.accepting, lastError: this.lastError, lastFlushMs: this.lastFlushMs };
   }
 
-  /** Buffers one event; cheap and synchronous. Throws AUDIT_BUFFER_FULL while refusing. */
-  append(event: AuditEvent): void {
+  /** The gate for new work: throws AUDIT_BUFFER_FULL while the writer is refusing. */
+  admit(): void {
     if (this.closed) throw new AgentbusError("AUDIT_WRITER_CLOSED", "the audit writer is closed");
     if (!this.isAccepting) {
       this.counters.refused++;
-      throw new AgentbusError("AUDIT_BUFFER_FULL", `audit buffer is full (${this.buffered} rows waiting for Postgres): refusing new work rather than losing evidence`, { recoverable: true });
+      throw this.full();
+    }
+  }
+
+  /**
+   * Buffers one event; cheap and synchronous. Past `hardLimit` it throws AUDIT_BUFFER_FULL: the
+   * caller must then not do what it meant to record, so nothing happens without evidence.
+   */
+  append(event: AuditEvent): void {
+    if (this.closed) throw new AgentbusError("AUDIT_WRITER_CLOSED", "the audit writer is closed");
+    if (this.buffered >= this.hardLimit) {
+      this.counters.refused++;
+      throw this.full();
     }
     this.queue.push(this.prepare(event));
     this.counters.appended++;
@@ -206,7 +226,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
       envelopeJson,
       recordedAt: this.now().toISOString(),
     };
-    return { content, jsonb: jsonbCanHold(envelopeJson) };
+    return { content, jsonb: jsonbCanHold(envelopeJson), session: sessionHint(event.outcome, envelope, sessionId, content.recordedAt) };
   }
 
   /**
@@ -302,6 +322,11 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
        WHERE h.chain_key = v.k AND v.seq > h.last_seq`,
       [ends.map(([k]) => k), ends.map(([, s]) => s.seq), ends.map(([, s]) => s.hash), id, batch.length],
     );
+    await projectSessions(tx, this.db, batch.map((r) => r.session));
+  }
+
+  private full(): AgentbusError {
+    return new AgentbusError("AUDIT_BUFFER_FULL", `audit buffer is full (${this.buffered} rows waiting for Postgres): refusing new work rather than losing evidence`, { recoverable: true });
   }
 
   private failed(err: unknown): void {

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { loadConfig, type RuntimeConfig } from "../../runtime/config/config.ts";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import { Runtime, type RuntimeOptions } from "../../runtime/runtime.ts";
@@ -52,16 +53,42 @@ export class EventLog implements BusObserver {
   }
 }
 
-export async function openTestRuntime(prefix: string, options: Partial<RuntimeOptions> = {}): Promise<{ runtime: Runtime; events: EventLog }> {
+export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/**
+ * A runtime on real Redis under `prefix`. Without `dbSchema` it runs the bus alone (no store);
+ * with one, it records to that Postgres schema (create it unique per file, drop it with dropSchema).
+ */
+export async function openTestRuntime(
+  prefix: string,
+  options: Partial<RuntimeOptions> & { dbSchema?: string } = {},
+): Promise<{ runtime: Runtime; events: EventLog }> {
   const events = new EventLog();
+  const { dbSchema, ...rest } = options;
   const runtime = await Runtime.open({
-    config: testConfig(prefix),
+    config: testConfig(prefix, dbSchema ? { dbSchema, databaseUrl: DATABASE_URL } : {}),
     logger: silentLogger(),
     topology: fastTopology(),
-    ...options,
+    store: Boolean(dbSchema),
+    audit: { flushIntervalMs: 20 },
+    ...rest,
     observers: [events, ...(options.observers ?? [])],
   });
   return { runtime, events };
+}
+
+export function uniqueSchema(name: string): string {
+  return `abtest_${name}_${randomBytes(4).toString("hex")}`;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Deletes every Redis key under the prefix. */

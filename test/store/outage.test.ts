@@ -50,12 +50,16 @@ describe.each(BACKENDS)("audit writer while Postgres is unreachable, on %s", (ba
     expect(events).toEqual(["refusing"]);
     let refused: unknown;
     try {
-      writer.append({ outcome: "published", agent: "planning_agent", envelope: envelope("s-outage", 9999) });
+      writer.admit(); // the gate for new requests
     } catch (err) {
       refused = err;
     }
     expect(isAgentbusError(refused) && refused.code).toBe("AUDIT_BUFFER_FULL");
     expect(writer.stats()).toMatchObject({ buffered: 300, refused: 1 });
+    // Work already in flight still records its evidence, up to the hard limit (2 × the bound).
+    for (let i = 0; i < 300; i++) append();
+    expect(() => append()).toThrow(/AUDIT_BUFFER_FULL|audit buffer is full/);
+    expect(writer.stats()).toMatchObject({ buffered: 600, refused: 2 });
     expect(logger.entries.some((e) => e.level === "error" && /AUDIT BUFFER FULL/.test(e.msg ?? ""))).toBe(true);
 
     proxy.restore();
@@ -64,11 +68,11 @@ describe.each(BACKENDS)("audit writer while Postgres is unreachable, on %s", (ba
     expect(events).toEqual(["refusing", "accepting"]);
     await writer.close();
 
-    expect(writer.stats()).toMatchObject({ appended: 350, written: 350 });
-    expect(await verifyAudit(h.db, { sessionId: "s-outage" })).toMatchObject({ ok: true, rows: 350 });
+    expect(writer.stats()).toMatchObject({ appended: 650, written: 650 });
+    expect(await verifyAudit(h.db, { sessionId: "s-outage" })).toMatchObject({ ok: true, rows: 650 });
     const trace = await getTrace(h.db, "s-outage");
-    expect(trace.map((e) => e.sequenceNumber)).toEqual(Array.from({ length: 350 }, (_, i) => i + 1));
-    expect(trace.map((e) => e.seqInChain)).toEqual(Array.from({ length: 350 }, (_, i) => i + 1)); // in append order, once each
+    expect(trace.map((e) => e.sequenceNumber)).toEqual(Array.from({ length: 650 }, (_, i) => i + 1));
+    expect(trace.map((e) => e.seqInChain)).toEqual(Array.from({ length: 650 }, (_, i) => i + 1)); // in append order, once each
   });
 
   it("does not write a batch twice when the commit went through but its acknowledgement was lost", async () => {

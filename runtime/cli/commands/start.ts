@@ -40,6 +40,7 @@ export function registerStart(program: Command): void {
       process.on("SIGTERM", () => stop("SIGTERM"));
       try {
         runtime.startAgents(names);
+        await runtime.startMaintenance();
       } catch (err) {
         await runtime.close();
         throw err;

@@ -1,0 +1,63 @@
+/** `agentbus trace <session_id>`: a session's messages in order, as a readable timeline. */
+import type { Command } from "commander";
+import { NotFoundError } from "../../errors/index.ts";
+import { getSession, getTrace, type TraceEntry } from "../../store/sessions.ts";
+import { configFrom, withStore } from "../context.ts";
+import { formatIssues, printJson } from "../output.ts";
+
+interface LooseEnvelope {
+  agent?: { name?: string };
+  next_agent?: { name?: string };
+  output?: { content_type?: string };
+  status?: { code?: string };
+  error?: { has_error?: boolean; error_code?: string | null; error_message?: string | null };
+  metadata?: { sequence_number?: number };
+}
+
+export function registerTrace(program: Command): void {
+  program
+    .command("trace")
+    .description("print a session's messages in order: agent, content type, status, error, time between hops")
+    .argument("<session_id>")
+    .option("--json", "print the session and its envelopes as JSON")
+    .action(async (sessionId: string, opts: { json?: boolean }) => {
+      const config = configFrom(program);
+      const { session, trace } = await withStore(config, async (db) => ({ session: await getSession(db, sessionId), trace: await getTrace(db, sessionId) }));
+      if (!session && trace.length === 0) throw new NotFoundError(`session ${sessionId}`);
+      if (opts.json) {
+        printJson({
+          session,
+          envelopes: trace.filter((e) => e.outcome === "published" || e.outcome === "completed").map((e) => e.envelope),
+          events: trace.map((e) => ({ outcome: e.outcome, agent: e.agent, message_id: e.messageId, recorded_at: e.recordedAt, reasons: e.reasons })),
+        });
+        return;
+      }
+      if (session) {
+        const took = session.finishedAt ? ` in ${session.finishedAt.getTime() - session.startedAt.getTime()} ms` : "";
+        process.stdout.write(`session ${session.sessionId}  request ${session.requestId ?? "?"}  ${session.status}${took}  (started ${session.startedAt.toISOString()})\n\n`);
+      }
+      process.stdout.write(timeline(trace));
+      if (session?.answer !== null && session?.answer !== undefined) process.stdout.write(`\nanswer: ${JSON.stringify(session.answer)}\n`);
+    });
+}
+
+export function timeline(trace: TraceEntry[]): string {
+  const header = ["seq", "+ms", "event", "from → to", "content type", "status", "error"];
+  const rows: string[][] = [];
+  const notes = new Map<number, string>();
+  let previous: number | undefined;
+  for (const e of trace) {
+    const env = (e.envelope ?? {}) as LooseEnvelope;
+    const at = e.recordedAt.getTime();
+    const delta = previous === undefined ? "0" : String(at - previous);
+    previous = at;
+    const route = e.outcome === "delivered" ? `→ ${e.agent}` : `${env.agent?.name ?? "?"} → ${env.next_agent?.name ?? "?"}`;
+    const error = env.error?.has_error ? `${env.error.error_code ?? ""}${env.error.error_message ? `: ${env.error.error_message}` : ""}` : "";
+    rows.push([String(env.metadata?.sequence_number ?? "?"), delta, e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
+    if (e.reasons?.length) notes.set(rows.length - 1, formatIssues(e.reasons, "      "));
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const out = [line(header), ...rows.flatMap((r, i) => [line(r), ...(notes.has(i) ? [notes.get(i) ?? ""] : [])])];
+  return `${out.join("\n")}\n`;
+}
