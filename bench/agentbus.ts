@@ -6,7 +6,6 @@
 import { join } from "node:path";
 import { summarize } from "../runtime/errors/index.ts";
 import { loadConfig } from "../runtime/config/config.ts";
-import type { Envelope } from "../runtime/envelope/types.ts";
 import type { LoadedAgent } from "../runtime/agents/loader.ts";
 import { AgentHost } from "../runtime/bus/worker-host.ts";
 import type { QueueTopology } from "../runtime/bus/topology.ts";

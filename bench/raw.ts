@@ -44,6 +44,11 @@ export class RawBullMQ implements BenchSystem {
     );
   }
 
+  /** The hop chain's queues, in order (the profiler wraps their add). */
+  hopQueues(): Queue[] {
+    return Array.from({ length: HOPS }, (_, i) => this.queue(`raw_hop${i + 1}`));
+  }
+
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {

@@ -33,6 +33,27 @@ export interface FloodResult {
   count: number;
   ms: number;
   perSec: number;
+  /** CPU spent during the timed window, in ms: this process (bench + workers) and redis-server. */
+  cpu: CpuSpent;
+}
+
+export interface CpuSpent {
+  nodeMs: number;
+  redisMs: number;
+}
+
+/** Reads redis-server's CPU counters (INFO cpu); null when they cannot be read. */
+export type RedisCpu = () => Promise<number | null>;
+
+/** CPU meter for a timed window: start it just before t0, stop it just after the last completion. */
+async function meter(redisCpu: RedisCpu): Promise<() => Promise<CpuSpent>> {
+  const redis0 = await redisCpu();
+  const node0 = process.cpuUsage();
+  return async () => {
+    const node = process.cpuUsage(node0);
+    const redis1 = await redisCpu();
+    return { nodeMs: (node.user + node.system) / 1000, redisMs: redis0 === null || redis1 === null ? Number.NaN : redis1 - redis0 };
+  };
 }
 
 export interface ChainResult extends FloodResult {
@@ -63,17 +84,18 @@ export function makeEnvelopes(count: number, to: string): Envelope[] {
 }
 
 /** add → process: send every envelope in batches of `batch` concurrent sends; time to last completion. */
-export async function flood(target: Target, envs: Envelope[], concurrency: number, batch: number): Promise<FloodResult> {
+export async function flood(target: Target, envs: Envelope[], concurrency: number, batch: number, redisCpu: RedisCpu): Promise<FloodResult> {
   const done = countdown(envs.length, STALL_MS, "add → process");
   await target.start(concurrency, done.tick);
   try {
+    const stopMeter = await meter(redisCpu);
     const t0 = performance.now();
     const sending = (async (): Promise<void> => {
       for (let i = 0; i < envs.length; i += batch) await Promise.all(envs.slice(i, i + batch).map((e) => target.send(e)));
     })();
     const [end] = await Promise.all([done.done, sending]);
     const ms = end - t0;
-    return { count: envs.length, ms, perSec: envs.length / (ms / 1000) };
+    return { count: envs.length, ms, perSec: envs.length / (ms / 1000), cpu: await stopMeter() };
   } finally {
     done.cancel();
     await target.stop();
@@ -84,7 +106,7 @@ export async function flood(target: Target, envs: Envelope[], concurrency: numbe
  * Hop chains with at most `window` chains in flight: a new chain starts whenever one finishes.
  * window = 1 measures the unloaded hop latency; a larger window measures chain throughput.
  */
-export async function chains(target: Target, envs: Envelope[], concurrency: number, window: number): Promise<ChainResult> {
+export async function chains(target: Target, envs: Envelope[], concurrency: number, window: number, redisCpu: RedisCpu): Promise<ChainResult> {
   const done = countdown(envs.length, STALL_MS, "hop chains");
   let next = 0;
   let fail: (err: unknown) => void = () => undefined;
@@ -103,11 +125,13 @@ export async function chains(target: Target, envs: Envelope[], concurrency: numb
   });
   try {
     drainStamps();
+    const stopMeter = await meter(redisCpu);
     const t0 = performance.now();
     for (let i = 0; i < Math.min(window, envs.length); i++) launch();
     const end = await Promise.race([done.done, failed]);
     const ms = end - t0;
-    return { count: envs.length, ms, perSec: envs.length / (ms / 1000), window, samples: hopSamples(drainStamps(), HOPS) };
+    const cpu = await stopMeter();
+    return { count: envs.length, ms, perSec: envs.length / (ms / 1000), cpu, window, samples: hopSamples(drainStamps(), HOPS) };
   } finally {
     done.cancel();
     await target.stop();

@@ -107,15 +107,19 @@ export class Runtime {
     return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store);
   }
 
-  /** Start a worker for each named agent (all loaded agents by default). */
-  startAgents(names: readonly string[] = this.agents.names()): AgentHost[] {
+  /**
+   * Start a worker for each named agent (all loaded agents by default). `concurrency` overrides
+   * the specs' (benchmarks compare like with like through it).
+   */
+  startAgents(names: readonly string[] = this.agents.names(), overrides: { concurrency?: number } = {}): AgentHost[] {
     const unknown = names.filter((n) => !this.agents.get(n));
     if (unknown.length > 0) {
       throw new ConfigError(`cannot start unknown agent(s): ${unknown.join(", ")} (loaded: ${this.agents.names().join(", ") || "none"})`);
     }
     for (const name of names) {
-      const agent = this.agents.get(name);
-      if (!agent) continue;
+      const loaded = this.agents.get(name);
+      if (!loaded) continue;
+      const agent = overrides.concurrency ? { ...loaded, spec: { ...loaded.spec, concurrency: overrides.concurrency } } : loaded;
       const host = new AgentHost({
         bus: this.bus,
         agent,

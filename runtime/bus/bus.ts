@@ -42,6 +42,7 @@ export class Bus {
   readonly deadLetters: DeadLetterQueue;
   readonly claims: ReplyClaims;
   private readonly queues = new Map<string, Queue>();
+  private readonly jobDefaults = new Map<string, JobsOptions>();
   private readonly observers: BusObserver[];
 
   constructor(readonly options: BusOptions) {
@@ -142,7 +143,12 @@ export class Bus {
   }
 
   jobOptions(agent: string, messageId: string): JobsOptions {
-    return { ...jobOptionsFor(this.options.topology, this.options.routes.spec(agent)), jobId: messageId };
+    let base = this.jobDefaults.get(agent);
+    if (!base) {
+      base = jobOptionsFor(this.options.topology, this.options.routes.spec(agent));
+      this.jobDefaults.set(agent, base);
+    }
+    return { ...base, jobId: messageId };
   }
 
   /** Tells observers before the bus acts; an observer's error propagates and stops the action. */

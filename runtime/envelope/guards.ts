@@ -13,9 +13,24 @@ export interface GuardLimits {
   maxDepth?: number;
 }
 
+/** A value waiting to be walked; its JSON pointer is only spelled out when an issue needs it. */
+interface Frame {
+  v: unknown;
+  parent: Frame | null;
+  key: string;
+  d: number;
+}
+
+function pointerOf(frame: Frame): string {
+  let p = "";
+  for (let f: Frame | null = frame; f && f.parent; f = f.parent) p = `/${escapePointer(f.key)}${p}`;
+  return p;
+}
+
 /**
  * One iterative walk (no recursion, so deep input cannot overflow the stack) that checks keys,
  * depth and the size of the value as compact JSON in UTF-8 bytes (what `maxBytes` limits).
+ * It runs on every send and receive, so pointers are built only for the issues it reports.
  */
 export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
   const maxDepth = limits.maxDepth ?? MAX_DEPTH;
@@ -25,31 +40,31 @@ export function checkStructure(value: unknown, limits: GuardLimits): Issue[] {
   }
   let size = 0;
   let depthReported = false;
-  const stack: Array<{ v: unknown; p: string; d: number }> = [{ v: value, p: "", d: 1 }];
+  const stack: Frame[] = [{ v: value, parent: null, key: "", d: 1 }];
   while (stack.length > 0) {
-    const { v, p, d } = stack.pop() as { v: unknown; p: string; d: number };
+    const frame = stack.pop() as Frame;
+    const { v, d } = frame;
     if (typeof v === "string") {
       size += jsonStringBytes(v);
     } else if (typeof v === "object" && v !== null) {
       if (d > maxDepth) {
-        if (!depthReported) issues.push({ pointer: p, message: `nesting is deeper than ${maxDepth} levels`, rule: "guard" });
+        if (!depthReported) issues.push({ pointer: pointerOf(frame), message: `nesting is deeper than ${maxDepth} levels`, rule: "guard" });
         depthReported = true;
         continue;
       }
       if (Array.isArray(v)) {
         size += 2 + Math.max(0, v.length - 1);
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: `${p}/${i}`, d: d + 1 });
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], parent: frame, key: String(i), d: d + 1 });
       } else {
         const keys = Object.keys(v);
         size += 2 + Math.max(0, keys.length - 1);
         for (const key of keys) {
-          const child = `${p}/${escapePointer(key)}`;
           size += jsonStringBytes(key) + 1;
           if (FORBIDDEN_KEYS.has(key)) {
-            issues.push({ pointer: child, message: `key "${key}" is forbidden (prototype pollution)`, rule: "guard" });
+            issues.push({ pointer: `${pointerOf(frame)}/${escapePointer(key)}`, message: `key "${key}" is forbidden (prototype pollution)`, rule: "guard" });
             continue;
           }
-          stack.push({ v: (v as Record<string, unknown>)[key], p: child, d: d + 1 });
+          stack.push({ v: (v as Record<string, unknown>)[key], parent: frame, key, d: d + 1 });
         }
       }
     } else {
@@ -88,6 +103,6 @@ function jsonStringBytes(s: string): number {
 function scalarBytes(v: unknown): number {
   if (typeof v === "number") return Number.isFinite(v) ? String(v).length : 4;
   if (typeof v === "boolean") return v ? 4 : 5;
-  if (v === undefined || typeof v === "function" || typeof v === "symbol") return 0;
-  return v === null ? 4 : String(v).length;
+  if (typeof v === "bigint") return v.toString().length; // JSON.stringify would throw on it anyway
+  return v === null ? 4 : 0; // undefined, functions and symbols are left out of JSON
 }

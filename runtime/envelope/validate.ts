@@ -5,11 +5,11 @@
  *   3. the content: `content_type` must be registered and `content` must pass its schema;
  *   4. cross-field rules of DESIGN.md §2 and, given a route book, the agents' accepts/emits.
  */
-import { DateTime } from "luxon";
+import { DateTime, Info } from "luxon";
 import type { Issue } from "../errors/index.ts";
 import { ENVELOPE_SCHEMA_ID, type SchemaRegistry } from "../schemas/registry.ts";
 import { checkStructure } from "./guards.ts";
-import { parseMessageId } from "./ids.ts";
+import { daysInMonth, isMessageId } from "./ids.ts";
 import { COMPLETE, type AgentSpec, type Envelope } from "./types.ts";
 
 /** What validation needs to know about loaded agents to check a route. */
@@ -85,21 +85,50 @@ export function crossFieldIssues(env: Envelope, broken: (block: string) => boole
     if (sequence_number === 1 && parent_message_id !== null) add("/metadata/parent_message_id", "must be null for the first message of a session (sequence_number 1)");
     if (sequence_number > 1 && parent_message_id === null) add("/metadata/parent_message_id", "must name the parent message when sequence_number > 1");
     if (parent_message_id !== null && parent_message_id === env.message_id) add("/metadata/parent_message_id", "must not be the message's own id");
-    if (parent_message_id !== null && !parseMessageId(parent_message_id)) add("/metadata/parent_message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
+    if (parent_message_id !== null && !isMessageId(parent_message_id)) add("/metadata/parent_message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
   }
-  if (!broken("message_id") && !parseMessageId(env.message_id)) add("/message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
+  if (!broken("message_id") && !isMessageId(env.message_id)) add("/message_id", "must name a real date and time (YYYYMMDD-HHMMSS)");
   if (!broken("timestamp")) {
-    const { executed_at, timezone } = env.timestamp;
-    const parsed = DateTime.fromISO(executed_at, { setZone: true });
-    if (!parsed.isValid) add("/timestamp/executed_at", "is not a valid ISO-8601 timestamp");
-    else {
-      const inZone = parsed.setZone(timezone);
-      if (inZone.isValid && inZone.offset !== parsed.offset) {
-        add("/timestamp/executed_at", `offset ${parsed.toFormat("ZZ")} does not match ${timezone} at that instant (${inZone.toFormat("ZZ")})`);
-      }
-    }
+    const problem = timestampProblem(env.timestamp.executed_at, env.timestamp.timezone);
+    if (problem) add("/timestamp/executed_at", problem);
   }
   return issues;
+}
+
+/** Why `executed_at` is not a valid timestamp with `timezone`'s offset at that instant, or null. */
+export function timestampProblem(executed_at: string, timezone: string): string | null {
+  if (offsetMatchesZone(executed_at, timezone)) return null;
+  // Everything the fast path does not vouch for, and every mismatch (to word it), goes to luxon.
+  const parsed = DateTime.fromISO(executed_at, { setZone: true });
+  if (!parsed.isValid) return "is not a valid ISO-8601 timestamp";
+  const inZone = parsed.setZone(timezone);
+  if (inZone.isValid && inZone.offset !== parsed.offset) {
+    return `offset ${parsed.toFormat("ZZ")} does not match ${timezone} at that instant (${inZone.toFormat("ZZ")})`;
+  }
+  return null;
+}
+
+// The form buildEnvelope renders (luxon toISO): plain date and time, 1–9 fraction digits, Z or ±hh:mm.
+const PLAIN_ISO = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))$/;
+
+/**
+ * True only when `executed_at` is a plain ISO timestamp (year 1970–9999, no 24:00, no leap second)
+ * whose offset is `timezone`'s offset at that instant: the same answer luxon's fromISO + setZone
+ * give, at a fraction of the cost (this runs on every send and receive). False means "ask luxon".
+ */
+function offsetMatchesZone(executed_at: string, timezone: string): boolean {
+  const m = PLAIN_ISO.exec(executed_at);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return false;
+  const offHours = Number(m[9] ?? 0);
+  const offMinutes = Number(m[10] ?? 0);
+  if (offHours > 23 || offMinutes > 59) return false;
+  const offset = (m[8] === "-" ? -1 : 1) * (offHours * 60 + offMinutes);
+  const millis = m[7] ? Math.floor(parseFloat(`0.${m[7]}`) * 1000) : 0;
+  const instant = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000;
+  const zone = Info.normalizeZone(timezone);
+  return zone.isValid && zone.offset(instant) === offset;
 }
 
 interface RouteIssue {

@@ -34,7 +34,7 @@ export class SchemaRegistry {
   constructor(readonly root: string = SCHEMAS_DIR) {
     this.ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false });
     addFormats(this.ajv);
-    this.ajv.addFormat("iana-timezone", { type: "string", validate: (zone: string) => IANAZone.isValidZone(zone) });
+    this.ajv.addFormat("iana-timezone", { type: "string", validate: isKnownZone });
     for (const record of loadSchemaFiles(root)) this.add(record);
   }
 
@@ -87,6 +87,17 @@ export class SchemaRegistry {
     for (const id of this.byId.keys()) this.validator(id);
     return this;
   }
+}
+
+// luxon builds an Intl.DateTimeFormat per check (~100 µs); every envelope is checked twice per hop.
+const zoneValidity = new Map<string, boolean>();
+function isKnownZone(zone: string): boolean {
+  let known = zoneValidity.get(zone);
+  if (known === undefined) {
+    known = IANAZone.isValidZone(zone);
+    if (zoneValidity.size < 1000) zoneValidity.set(zone, known);
+  }
+  return known;
 }
 
 export function toIssues(errors: ErrorObject[], base: string, rule: Issue["rule"]): Issue[] {

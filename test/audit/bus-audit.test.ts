@@ -39,7 +39,7 @@ beforeAll(async () => {
   }
   for (const s of sessions) {
     for (const n of [1, 2]) {
-      await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === s && (e.envelope as Envelope).output.content.answer?.toString().endsWith(`#${n}`));
+      await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === s && String((e.envelope as Envelope).output.content.answer).endsWith(`#${n}`));
     }
   }
   await runtime.store!.audit.flush();

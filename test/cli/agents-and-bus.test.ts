@@ -7,12 +7,13 @@ import { buildRequest } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import type { Envelope } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
-import { dropPrefix, openTestRuntime, REDIS_URL, uniquePrefix, type EventLog } from "../helpers/bus.ts";
+import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, REDIS_URL, uniquePrefix, uniqueSchema, type EventLog } from "../helpers/bus.ts";
 import { runCli } from "../helpers/cli.ts";
 
 const prefix = uniquePrefix("cli");
+const schema = uniqueSchema("cli");
 const dir = mkdtempSync(join(tmpdir(), "agentbus-cli-"));
-const env = { REDIS_URL };
+const env = { REDIS_URL, DATABASE_URL, AGENTBUS_DB_SCHEMA: schema };
 const bus = ["--agents-dir", "test/fixtures/agents", "--prefix", prefix];
 let runtime: Runtime;
 let events: EventLog;
@@ -25,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.close();
   await dropPrefix(prefix);
+  await dropSchema(schema);
   rmSync(dir, { recursive: true, force: true });
 });
 

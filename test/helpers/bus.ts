@@ -61,12 +61,12 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127
  */
 export async function openTestRuntime(
   prefix: string,
-  options: Partial<RuntimeOptions> & { dbSchema?: string } = {},
+  options: Partial<RuntimeOptions> & { dbSchema?: string; databaseUrl?: string } = {},
 ): Promise<{ runtime: Runtime; events: EventLog }> {
   const events = new EventLog();
-  const { dbSchema, ...rest } = options;
+  const { dbSchema, databaseUrl, ...rest } = options;
   const runtime = await Runtime.open({
-    config: testConfig(prefix, dbSchema ? { dbSchema, databaseUrl: DATABASE_URL } : {}),
+    config: testConfig(prefix, dbSchema ? { dbSchema, databaseUrl: databaseUrl ?? DATABASE_URL } : {}),
     logger: silentLogger(),
     topology: fastTopology(),
     store: Boolean(dbSchema),
