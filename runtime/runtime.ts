@@ -70,7 +70,9 @@ export class Runtime {
     store?.audit.on("refusing", () => {
       this.pauseAgents().catch((err: unknown) => this.logger.error({ err }, "could not pause agent workers"));
     });
-    store?.audit.on("accepting", () => this.resumeAgents());
+    store?.audit.on("accepting", () => {
+      this.resumeAgents().catch((err: unknown) => this.logger.error({ err }, "could not resume agent workers"));
+    });
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
@@ -158,9 +160,9 @@ export class Runtime {
     await Promise.all(this.hosts.map((h) => h.worker.pause(true)));
   }
 
-  private resumeAgents(): void {
+  private async resumeAgents(): Promise<void> {
     this.logger.warn("audit log caught up: resuming agent workers");
-    for (const h of this.hosts) h.worker.resume();
+    await Promise.all(this.hosts.map((h) => h.worker.resume()));
   }
 
   /**
