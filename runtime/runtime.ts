@@ -20,6 +20,8 @@ import { RetentionJob } from "./audit/retention-job.ts";
 import { AuditWriter } from "./store/audit-writer.ts";
 import { openStore } from "./store/index.ts";
 import type { Db } from "./store/db.ts";
+import { AgentStateStore } from "./store/agent-state.ts";
+import { createServices, type ServicesFactory, type ServicesOptions } from "./agents/services.ts";
 import { Redis } from "ioredis";
 
 export interface RuntimeOptions {
@@ -39,6 +41,8 @@ export interface RuntimeOptions {
   store?: boolean;
   /** Audit writer tuning (tests use small values). */
   audit?: { flushIntervalMs?: number; maxBuffered?: number };
+  /** The LLM for a message's handler; absent or null: agents run their deterministic logic. */
+  llm?: ServicesOptions["llm"];
 }
 
 /** The store side of a runtime: the database and the audit log writer. */
@@ -64,6 +68,7 @@ export class Runtime {
     private readonly rules: RuntimeOptions["rules"],
     /** Absent when the runtime was opened with `store: false`. */
     readonly store: RuntimeStore | undefined,
+    private readonly services: ServicesFactory,
   ) {
     // Backpressure: while the audit log cannot take rows, workers stop taking jobs (they wait,
     // durable, in Redis) and publishes are refused; both resume when the buffer drains.
@@ -106,7 +111,11 @@ export class Runtime {
     });
     const warning = await checkEvictionPolicy(bus.connection);
     if (warning) logger.warn(warning);
-    return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store);
+    const services = createServices({
+      ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
+      ...(options.llm ? { llm: options.llm } : {}),
+    });
+    return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store, services);
   }
 
   /**
@@ -129,6 +138,7 @@ export class Runtime {
         clock: this.clock,
         timezone: this.config.timezone,
         logger: this.logger,
+        services: this.services,
         ...(this.rules ? { rules: this.rules } : {}),
       });
       host.start();

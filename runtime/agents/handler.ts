@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../envelope/clock.ts";
 import type { DraftError } from "../envelope/build.ts";
 import type { AgentSpec, ContentTypeMap, Envelope, EnvelopeResources, EnvelopeStatus, JsonObject } from "../envelope/types.ts";
+import type { LlmClient } from "../llm/types.ts";
+import type { CapabilityCatalog } from "../capabilities/types.ts";
 
 /** A governance file the runtime loaded for an agent; its path is repo-relative. */
 export interface GovernanceDoc {
@@ -35,6 +37,27 @@ export interface AgentContext {
   attempt: number;
   /** Key side effects by this (the incoming message id) so a redelivery does not repeat them. */
   idempotencyKey: string;
+  /** The configured LLM, bound to this message (usage, budget); null without one: be deterministic. */
+  llm: LlmClient | null;
+  /** Durable state of this agent for this session (requires the store). */
+  state: SessionState;
+  /** The system of record, as far as agents may see it (requires the store). */
+  records: AgentRecords;
+  /** The capabilities this deployment offers (what the planner chains and the action agent runs). */
+  capabilities: CapabilityCatalog;
+}
+
+/** Per-session durable state; `update` is atomic, so concurrent deliveries apply one after another. */
+export interface SessionState {
+  get<T>(key: string): Promise<T | undefined>;
+  update<T>(key: string, fn: (current: T | undefined) => T | Promise<T>): Promise<T>;
+}
+
+export interface AgentRecords {
+  /** Idempotent per session: a redelivered message does not write a second record. */
+  saveWorkflowRecord(record: ContentTypeMap["workflow_record"]): Promise<{ inserted: boolean }>;
+  /** When the session began and what it asked, as the store knows it. */
+  session(): Promise<{ session_id: string; request_id: string | null; started_at: string } | null>;
 }
 
 export interface HandlerInput<C extends JsonObject = JsonObject> {
@@ -55,6 +78,8 @@ export interface AgentReply<C extends JsonObject = JsonObject> {
   resources?: Partial<EnvelopeResources>;
   reasoning?: string;
   compliance_notes?: string[];
+  /** Deliver after this many ms (e.g. a retry's backoff). */
+  delay_ms?: number;
 }
 
 /** null or [] means "nothing to send now" (e.g. waiting for more results). */

@@ -83,7 +83,7 @@ export class Bus {
    * Enqueue envelopes that already passed validation. The message id is the job id, so a message
    * published twice is delivered once (for as long as its job is retained).
    */
-  async enqueue(envelopes: Envelope[]): Promise<void> {
+  async enqueue(envelopes: Envelope[], delays?: ReadonlyMap<string, number>): Promise<void> {
     await Promise.all(
       envelopes.map(async (env) => {
         const target = queueOf(env);
@@ -92,7 +92,9 @@ export class Bus {
           return;
         }
         this.emit("published", env, env.agent.name);
-        await this.queue(target).add(env.output.content_type, env, this.jobOptions(target, env.message_id));
+        const delay = delays?.get(env.message_id);
+        const opts = this.jobOptions(target, env.message_id);
+        await this.queue(target).add(env.output.content_type, env, delay ? { ...opts, delay } : opts);
       }),
     );
   }

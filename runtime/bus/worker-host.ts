@@ -12,6 +12,7 @@ import { messageId } from "../envelope/ids.ts";
 import { COMPLETE, type Envelope } from "../envelope/types.ts";
 import type { AgentContext, AgentReply, ApprovedRule, HandlerResult } from "../agents/handler.ts";
 import type { LoadedAgent } from "../agents/loader.ts";
+import { createServices, type ServicesFactory } from "../agents/services.ts";
 import { workerConnectionOptions } from "../infra/redis.ts";
 import type { Bus } from "./bus.ts";
 import { workerOptionsFor } from "./topology.ts";
@@ -34,7 +35,11 @@ export interface AgentHostOptions {
   logger: Logger;
   /** Approved rules that target this agent; read on every message so new approvals apply at once. */
   rules?: (agent: string) => readonly ApprovedRule[];
+  /** State, records and LLM for handlers; without it they fail clearly when used. */
+  services?: ServicesFactory;
 }
+
+const NO_SERVICES = createServices({});
 
 export class AgentHost {
   readonly worker: Worker;
@@ -93,11 +98,13 @@ export class AgentHost {
 
   private context(env: Envelope, job: Job): AgentContext {
     const { agent, clock } = this.options;
+    const rules = this.options.rules?.(agent.name) ?? [];
     return {
+      ...(this.options.services ?? NO_SERVICES).forMessage(agent, env, rules),
       spec: agent.spec,
       instructions: agent.instructions,
       governance: agent.governance,
-      rules: this.options.rules?.(agent.name) ?? [],
+      rules,
       logger: this.log.child({ session_id: env.metadata.session_id, message_id: env.message_id }),
       clock,
       message: env,
@@ -118,6 +125,7 @@ export class AgentHost {
     );
     const consulted = [agent.specPath, ...agent.governance.map((g) => g.path), ...ctx.rules.map((r) => r.path)];
     const valid: Envelope[] = [];
+    const delays = new Map<string, number>();
     for (const [i, reply] of replies.entries()) {
       const claim = claimed[i];
       if (!claim) throw new Error(`sequence claim returned ${claimed.length} ids for ${replies.length} replies`);
@@ -156,10 +164,11 @@ export class AgentHost {
         continue;
       }
       valid.push(checked.envelope);
+      if (reply.delay_ms && reply.delay_ms > 0) delays.set(env.message_id, reply.delay_ms);
       outcome.replies.push({ message_id: env.message_id, to: env.next_agent.name });
       if (env.next_agent.name === COMPLETE) outcome.completed.push(env);
     }
-    await bus.enqueue(valid);
+    await bus.enqueue(valid, delays);
     return outcome;
   }
 

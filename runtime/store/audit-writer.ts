@@ -226,7 +226,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
       envelopeJson,
       recordedAt: this.now().toISOString(),
     };
-    return { content, jsonb: jsonbCanHold(envelopeJson), session: sessionHint(event.outcome, envelope, sessionId, content.recordedAt) };
+    return { content, jsonb: jsonbCanHold(envelopeJson), session: sessionHint(event.outcome, envelope, sessionId, content.recordedAt, event.reasons) };
   }
 
   /**

@@ -1,7 +1,13 @@
 /**
  * Sessions are a projection of the audit log, written in the same transaction as the audit rows
  * they come from: no extra round trip per message, and a session can never claim what the audit log
- * does not show. A `completed` row (a message addressed to COMPLETE) finishes its session.
+ * does not show.
+ *
+ * How a session ends: its first `completed` row (a message addressed to COMPLETE) finishes it with
+ * that message's status and content as the answer; later completions (e.g. the memory agent's
+ * record) change nothing. A `dead_lettered` row finishes it as failed with the reason, unless it
+ * already completed; a completion after such a failure (the dead letter was fixed and replayed)
+ * replaces the failure.
  */
 import { jsonbCanHold, usableId } from "./audit-hash.ts";
 import { table, type Db, type Queryable } from "./db.ts";
@@ -12,12 +18,25 @@ export interface SessionHint {
   requestId: string | null;
   sequenceNumber: number | null;
   recordedAt: string;
-  /** Set on a `completed` row: how the session ended and its answer (JSON text). */
-  final: { status: "success" | "failed" | "partial"; answerJson: string | null } | null;
+  /** Set on a `completed` or `dead_lettered` row: how the session ended, its answer or error (JSON text). */
+  final: Final | null;
+}
+
+interface Final {
+  status: "success" | "failed" | "partial";
+  answerJson: string | null;
+  /** Set when the session ended in the dead-letter queue. */
+  errorJson: string | null;
 }
 
 /** Reads what the sessions table needs from an envelope that may be invalid; null when it names no session. */
-export function sessionHint(outcome: AuditOutcome, envelope: Record<string, unknown> | undefined, sessionId: string | null, recordedAt: string): SessionHint | null {
+export function sessionHint(
+  outcome: AuditOutcome,
+  envelope: Record<string, unknown> | undefined,
+  sessionId: string | null,
+  recordedAt: string,
+  reasons: readonly { message: string }[] = [],
+): SessionHint | null {
   if (!sessionId || !envelope) return null;
   const metadata = record(envelope.metadata);
   const seq = metadata?.sequence_number;
@@ -26,9 +45,10 @@ export function sessionHint(outcome: AuditOutcome, envelope: Record<string, unkn
   if (outcome === "completed") {
     const code = record(envelope.status)?.code;
     const status = code === "success" ? "success" : code === "partial" ? "partial" : "failed";
-    const answer = record(envelope.output)?.content;
-    const answerJson = answer === undefined ? null : JSON.stringify(answer);
-    final = { status, answerJson: answerJson !== undefined && answerJson !== null && jsonbCanHold(answerJson) ? answerJson : null };
+    const answerJson = jsonText(record(envelope.output)?.content);
+    final = { status, answerJson, errorJson: null };
+  } else if (outcome === "dead_lettered") {
+    final = { status: "failed", answerJson: null, errorJson: jsonText({ dead_lettered: true, reasons: reasons.map((r) => r.message).slice(0, 10) }) };
   }
   return {
     sessionId,
@@ -52,7 +72,7 @@ export async function projectSessions(tx: Queryable, db: Db, hints: readonly (Se
     m.requestId ??= h.requestId;
     if (h.recordedAt < m.startedAt) m.startedAt = h.recordedAt;
     m.lastSeq = Math.max(m.lastSeq, h.sequenceNumber ?? 0);
-    if (h.final) {
+    if (h.final && replaces(m.final, h.final)) {
       m.final = h.final;
       m.finishedAt = h.recordedAt;
     }
@@ -60,15 +80,16 @@ export async function projectSessions(tx: Queryable, db: Db, hints: readonly (Se
   if (merged.size === 0) return;
   const rows = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // one lock order for all writers
   await tx.query(
-    `INSERT INTO ${table(db, "sessions")} AS s (session_id, request_id, status, started_at, finished_at, answer, last_seq, updated_at)
-     SELECT v.sid, v.rid, COALESCE(v.st, 'running'), v.started, v.fin, v.ans, v.seq, now()
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::jsonb[], $7::integer[]) AS v(sid, rid, st, started, fin, ans, seq)
+    `INSERT INTO ${table(db, "sessions")} AS s (session_id, request_id, status, started_at, finished_at, answer, error, last_seq, updated_at)
+     SELECT v.sid, v.rid, COALESCE(v.st, 'running'), v.started, v.fin, v.ans, v.err, v.seq, now()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::jsonb[], $8::jsonb[], $7::integer[]) AS v(sid, rid, st, started, fin, ans, err, seq)
      ON CONFLICT (session_id) DO UPDATE SET
        request_id  = COALESCE(s.request_id, EXCLUDED.request_id),
-       status      = CASE WHEN EXCLUDED.finished_at IS NOT NULL THEN EXCLUDED.status ELSE s.status END,
+       status      = CASE WHEN ${REPLACES} THEN EXCLUDED.status ELSE s.status END,
+       finished_at = CASE WHEN ${REPLACES} THEN EXCLUDED.finished_at ELSE s.finished_at END,
+       answer      = CASE WHEN ${REPLACES} THEN EXCLUDED.answer ELSE s.answer END,
+       error       = CASE WHEN ${REPLACES} THEN EXCLUDED.error ELSE s.error END,
        started_at  = LEAST(s.started_at, EXCLUDED.started_at),
-       finished_at = COALESCE(EXCLUDED.finished_at, s.finished_at),
-       answer      = COALESCE(EXCLUDED.answer, s.answer),
        last_seq    = GREATEST(s.last_seq, EXCLUDED.last_seq),
        updated_at  = now()`,
     [
@@ -79,8 +100,23 @@ export async function projectSessions(tx: Queryable, db: Db, hints: readonly (Se
       rows.map(([, v]) => v.finishedAt),
       rows.map(([, v]) => v.final?.answerJson ?? null),
       rows.map(([, v]) => v.lastSeq),
+      rows.map(([, v]) => v.final?.errorJson ?? null),
     ],
   );
+}
+
+// The SQL form of `replaces`: an incoming end (EXCLUDED) wins over none, and a completion wins over
+// a dead-letter failure; otherwise the first end stands.
+const REPLACES = "(EXCLUDED.finished_at IS NOT NULL AND (s.finished_at IS NULL OR (s.error IS NOT NULL AND EXCLUDED.error IS NULL)))";
+
+function replaces(current: Final | null, incoming: Final): boolean {
+  return current === null || (current.errorJson !== null && incoming.errorJson === null);
+}
+
+function jsonText(value: unknown): string | null {
+  if (value === undefined) return null;
+  const text = JSON.stringify(value);
+  return text !== undefined && jsonbCanHold(text) ? text : null;
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {

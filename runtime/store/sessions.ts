@@ -17,6 +17,10 @@ export interface Session {
   answer: unknown;
   lastSeq: number;
   updatedAt: Date;
+  /** Why the session failed when it ended in the dead-letter queue; null otherwise. */
+  error: unknown;
+  /** LLM tokens this session has used (the per-session budget is checked against it). */
+  tokensUsed: number;
 }
 
 export interface SessionPatch {
@@ -40,6 +44,8 @@ interface SessionRow {
   answer: unknown;
   last_seq: number;
   updated_at: Date;
+  error: unknown;
+  tokens_used: number;
 }
 
 /**
@@ -167,5 +173,7 @@ function toSession(row: SessionRow): Session {
     answer: row.answer,
     lastSeq: row.last_seq,
     updatedAt: row.updated_at,
+    error: row.error ?? null,
+    tokensUsed: row.tokens_used ?? 0,
   };
 }

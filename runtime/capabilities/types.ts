@@ -1,0 +1,49 @@
+/**
+ * A capability is one kind of work the action agent can do (fetch a page, extract its text, …).
+ * It declares the artifact types it consumes and produces, so the planner can chain capabilities
+ * from what a request gives to what it asks for, and JSON Schemas for its input and output, which
+ * the action agent checks on every execution.
+ */
+import type { Logger } from "pino";
+import type { Clock } from "../envelope/clock.ts";
+import type { LlmClient } from "../llm/types.ts";
+
+/** Names of the kinds of data that flow between tasks: "url", "html", "text", "terms", … */
+export type ArtifactType = string;
+
+export interface CapabilityContext {
+  /** Aborted when the task's deadline passes. */
+  signal: AbortSignal;
+  clock: Clock;
+  logger: Logger;
+  /** Null without a configured LLM: capabilities that can use one fall back to deterministic work. */
+  llm: LlmClient | null;
+}
+
+export interface Capability<I extends Record<string, unknown> = Record<string, unknown>, O extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  description: string;
+  /** Input field name → the artifact type it takes. Required fields are the schema's `required`. */
+  consumes: Readonly<Record<string, ArtifactType>>;
+  /** Output field name → the artifact type it yields. */
+  produces: Readonly<Record<string, ArtifactType>>;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  execute(input: I, ctx: CapabilityContext): Promise<O>;
+}
+
+/** How a capability says it failed; `recoverable` must be honest (retrying could help). */
+export interface CapabilityFailure {
+  code: string;
+  message: string;
+  recoverable: boolean;
+  /** The remote host involved, for error clustering (e.g. "example.org"). */
+  domain?: string;
+  /** When the remote side said when to come back (HTTP Retry-After). */
+  retry_after_ms?: number;
+}
+
+export interface CapabilityCatalog {
+  get(name: string): Capability | undefined;
+  list(): Capability[];
+}
