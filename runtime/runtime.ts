@@ -22,6 +22,7 @@ import { openStore } from "./store/index.ts";
 import type { Db } from "./store/db.ts";
 import { AgentStateStore } from "./store/agent-state.ts";
 import { createServices, type ServicesFactory, type ServicesOptions } from "./agents/services.ts";
+import type { CapabilityCatalog } from "./capabilities/types.ts";
 import { Redis } from "ioredis";
 
 export interface RuntimeOptions {
@@ -43,6 +44,8 @@ export interface RuntimeOptions {
   audit?: { flushIntervalMs?: number; maxBuffered?: number };
   /** The LLM for a message's handler; absent or null: agents run their deterministic logic. */
   llm?: ServicesOptions["llm"];
+  /** The capabilities agents see as ctx.capabilities. */
+  capabilities?: CapabilityCatalog;
 }
 
 /** The store side of a runtime: the database and the audit log writer. */
@@ -114,6 +117,7 @@ export class Runtime {
     const services = createServices({
       ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
       ...(options.llm ? { llm: options.llm } : {}),
+      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
     });
     return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store, services);
   }
