@@ -3,7 +3,9 @@
  * The CLI, the benchmark and the integration tests all start the system through this.
  */
 import type { Logger } from "pino";
-import { ConfigError } from "./errors/index.ts";
+import { AgentbusError, ConfigError } from "./errors/index.ts";
+import { RequestService } from "./http/request-service.ts";
+import { startHttpServer, type HttpServerHandle } from "./http/server.ts";
 import type { RuntimeConfig } from "./config/config.ts";
 import { systemClock, type Clock } from "./envelope/clock.ts";
 import { SchemaRegistry, schemaRegistry } from "./schemas/registry.ts";
@@ -58,6 +60,7 @@ export class Runtime {
   private hosts: AgentHost[] = [];
   private closed = false;
   private retention: RetentionJob | undefined;
+  private http: HttpServerHandle | undefined;
   private maintenanceConnection: Redis | undefined;
 
   private constructor(
@@ -169,6 +172,18 @@ export class Runtime {
     await this.retention.start();
   }
 
+  /** The request API over this runtime's bus and store (CLI submit, HTTP). */
+  requestService(): RequestService {
+    if (!this.store) throw new AgentbusError("STORE_REQUIRED", "taking requests needs the system of record; open the runtime with a store");
+    return new RequestService({ bus: this.bus, db: this.store.db, registry: this.registry, clock: this.clock, timezone: this.config.timezone, entryAgent: this.config.entryAgent });
+  }
+
+  /** Serves the HTTP API until close(). */
+  async startHttp(options: { host?: string; port?: number; token: string }): Promise<string> {
+    this.http = await startHttpServer(this.requestService(), { host: options.host ?? this.config.httpHost, port: options.port ?? this.config.httpPort, token: options.token });
+    return this.http.url;
+  }
+
   private async pauseAgents(): Promise<void> {
     this.logger.error("audit log cannot keep up or is unreachable: pausing agent workers and refusing new requests");
     await Promise.all(this.hosts.map((h) => h.worker.pause(true)));
@@ -186,6 +201,7 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.http?.close();
     await Promise.all(this.hosts.map((h) => h.close()));
     await this.retention?.close();
     await this.bus.close();

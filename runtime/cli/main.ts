@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerAgents } from "./commands/agents.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerTrace } from "./commands/trace.ts";
+import { registerSubmit } from "./commands/submit.ts";
 import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerAgents(program);
   registerStart(program);
+  registerSubmit(program);
   registerSend(program);
   registerDeadLetters(program);
   registerTrace(program);

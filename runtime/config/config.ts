@@ -31,6 +31,10 @@ export interface RuntimeConfig {
   retentionCron: string;
   /** Audit rows buffered while Postgres is away before new requests are refused. */
   auditMaxBuffered: number;
+  /** The agent that receives new requests (CLI submit, HTTP API). */
+  entryAgent: string;
+  httpHost: string;
+  httpPort: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -62,6 +66,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     auditRetention: overrides.auditRetention ?? isoDuration(env, "AGENTBUS_AUDIT_RETENTION", "P30D"),
     retentionCron: overrides.retentionCron ?? env.AGENTBUS_RETENTION_CRON ?? "30 3 * * *",
     auditMaxBuffered: overrides.auditMaxBuffered ?? positiveInt(env, "AGENTBUS_AUDIT_MAX_BUFFERED", 100_000),
+    entryAgent: overrides.entryAgent ?? env.AGENTBUS_ENTRY_AGENT ?? "planning_agent",
+    httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
+    httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),
   };
 }
 

@@ -67,7 +67,7 @@ export class ConfigError extends AgentbusError {
 
 /** A piece of infrastructure (Redis, Postgres, a binary on PATH) is not available. */
 export class InfrastructureError extends AgentbusError {
-  constructor(code: "REDIS_UNAVAILABLE" | "STORE_UNAVAILABLE" | "BINARY_MISSING", message: string, options: AgentbusErrorOptions = {}) {
+  constructor(code: "REDIS_UNAVAILABLE" | "STORE_UNAVAILABLE" | "BINARY_MISSING" | "PORT_IN_USE", message: string, options: AgentbusErrorOptions = {}) {
     super(code, message, { recoverable: true, ...options });
   }
 }

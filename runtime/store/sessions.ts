@@ -111,6 +111,20 @@ export interface TraceEntry {
  * Delivered rows removed by retention are not part of the trace.
  */
 export async function getTrace(db: Db, sessionId: string): Promise<TraceEntry[]> {
+  const entries = await readChain(db, sessionId, "0");
+  // Sorted here, not in SQL: envelopes kept as text (see audit_log.envelope_text) have no jsonb to sort by.
+  return entries.sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber) || compareIds(a.id, b.id));
+}
+
+/**
+ * The session's audit rows recorded after row `afterId`, in the order they were written (for
+ * following a session live: pass the last id seen). Pruned rows are not part of it.
+ */
+export async function getTraceAfter(db: Db, sessionId: string, afterId: string, limit = 500): Promise<TraceEntry[]> {
+  return readChain(db, sessionId, afterId, limit);
+}
+
+async function readChain(db: Db, sessionId: string, afterId: string, limit?: number): Promise<TraceEntry[]> {
   const r = await db.query<{
     id: string;
     seq_in_chain: string;
@@ -123,10 +137,10 @@ export async function getTrace(db: Db, sessionId: string): Promise<TraceEntry[]>
     envelope_text: string | null;
   }>(
     `SELECT id, seq_in_chain, outcome, agent, message_id, recorded_at, reasons, envelope, envelope_text
-     FROM ${table(db, "audit_log")} WHERE chain_key = $1 ORDER BY id`,
-    [sessionId],
+     FROM ${table(db, "audit_log")} WHERE chain_key = $1 AND id > $2::bigint ORDER BY id${limit ? ` LIMIT ${Math.floor(limit)}` : ""}`,
+    [sessionId, afterId],
   );
-  const entries = r.rows.map((row): TraceEntry => {
+  return r.rows.map((row): TraceEntry => {
     const envelope: unknown = row.envelope_text !== null ? JSON.parse(row.envelope_text) : row.envelope;
     return {
       id: row.id,
@@ -140,8 +154,6 @@ export async function getTrace(db: Db, sessionId: string): Promise<TraceEntry[]>
       envelope,
     };
   });
-  // Sorted here, not in SQL: envelopes kept as text (see audit_log.envelope_text) have no jsonb to sort by.
-  return entries.sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber) || compareIds(a.id, b.id));
 }
 
 function compareSeq(a: number | null, b: number | null): number {

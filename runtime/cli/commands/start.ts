@@ -4,17 +4,21 @@ import { ConfigError } from "../../errors/index.ts";
 import { Runtime } from "../../runtime.ts";
 import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
+import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
 
 export function registerStart(program: Command): void {
   program
     .command("start")
     .description("run agent workers (all loaded agents, or a subset) until interrupted")
     .option("--agents <names>", "comma-separated agents to run here; run the rest in other processes or machines")
+    .option("--http", "serve the HTTP API (default when all agents run here)")
+    .option("--no-http", "do not serve the HTTP API")
+    .option("--port <port>", "HTTP port (default $AGENTBUS_HTTP_PORT or 8080; 0 picks a free one)")
     .addHelpText(
       "after",
       "\nWith REDIS_URL unset, Redis at 127.0.0.1:6379 is used if it answers; otherwise a private\nredis-server is started with its data under the data folder and stopped on exit.\nSIGINT/SIGTERM: workers finish their current jobs, then exit. A second signal exits at once.",
     )
-    .action(async (opts: { agents?: string }) => {
+    .action(async (opts: { agents?: string; http?: boolean; port?: string }) => {
       const config = configFrom(program);
       const logger = createLogger(config.logLevel);
       const names = opts.agents?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -46,7 +50,32 @@ export function registerStart(program: Command): void {
         throw err;
       }
       const started = names ?? runtime.agents.names();
+      let apiUrl: string | undefined;
+      if (opts.http ?? names === undefined) {
+        const port = opts.port === undefined ? undefined : Number(opts.port);
+        if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port must be a port number, got ${opts.port}`);
+        const { token, source } = resolveApiToken(config.dataDir);
+        apiUrl = await runtime.startHttp({ token, ...(port !== undefined ? { port } : {}) });
+        logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
+      }
       logger.info({ agents: started, redis: runtime.redis.url, prefix: config.queuePrefix }, `agentbus running ${started.length} agent(s): ${started.join(", ")}`);
       if (runtime.agents.broken.length > 0) logger.warn(`${runtime.agents.broken.length} agent folder(s) broken; see \`agentbus agents\``);
+      process.stderr.write(nextSteps(apiUrl, config.dataDir));
     });
+}
+
+function nextSteps(apiUrl: string | undefined, dataDir: string): string {
+  const lines = [
+    "",
+    "agentbus is running. Next, in another terminal:",
+    '  npx agentbus submit "Summarize http://127.0.0.1:4400/pages/solar.html" --wait   (after `npx agentbus demo --serve-only`)',
+    "  npx agentbus trace <session_id>        the hops of a session",
+    "  npx agentbus dead-letters              anything refused or failed, with reasons",
+  ];
+  if (apiUrl) {
+    lines.push(`  curl -H "Authorization: Bearer $(cat ${apiTokenFile(dataDir)})" -H 'content-type: application/json' \\`);
+    lines.push(`       -d '{"text":"What is 6*7?"}' ${apiUrl}/api/requests`);
+  }
+  lines.push("Ctrl-C stops it gracefully.", "");
+  return lines.join("\n");
 }

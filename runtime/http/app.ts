@@ -1,0 +1,107 @@
+/**
+ * The HTTP API on Express: a thin adapter over RequestService. Every /api route needs the API token
+ * (Authorization: Bearer <token>); bodies are validated with a clear 400 naming each problem.
+ */
+import { timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { isAgentbusError } from "../errors/index.ts";
+import type { RequestService } from "./request-service.ts";
+
+export interface HttpAppOptions {
+  token: string;
+  /** How long an idle SSE stream waits between keep-alive comments. */
+  heartbeatMs?: number;
+}
+
+export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/healthz", (_req, res) => void res.json({ ok: true }));
+  app.use("/api", requireToken(options.token), express.json({ limit: "256kb" }));
+
+  app.post("/api/requests", (req, res, next) => {
+    service.submit(req.body, "api").then(
+      (s) => void res.status(202).location(`/api/sessions/${s.session_id}`).json({ ...s, links: { session: `/api/sessions/${s.session_id}`, events: `/api/sessions/${s.session_id}/events` } }),
+      next,
+    );
+  });
+
+  app.get("/api/sessions/:id", (req, res, next) => {
+    service.session(req.params.id).then((view) => void res.json(view), next);
+  });
+
+  app.get("/api/sessions/:id/events", (req, res, next) => {
+    const id = req.params.id;
+    // Refuse unknown sessions with a plain 404 before switching to an event stream.
+    service
+      .session(id)
+      .then(() => streamEvents(service, id, req, res, options.heartbeatMs ?? 15_000))
+      .catch(next);
+  });
+
+  app.use("/api", (_req, res) => void res.status(404).json({ error: { code: "NOT_FOUND", message: "no such API route" } }));
+  app.use(errorHandler);
+  return app;
+}
+
+async function streamEvents(service: RequestService, id: string, req: Request, res: Response, heartbeatMs: number): Promise<void> {
+  res.status(200).set({ "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+  res.flushHeaders();
+  const abort = new AbortController();
+  req.on("close", () => abort.abort());
+  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), heartbeatMs);
+  try {
+    for await (const hop of service.follow(id, { signal: abort.signal })) {
+      res.write(`id: ${hop.id}\nevent: hop\ndata: ${JSON.stringify(hop)}\n\n`);
+    }
+    if (!abort.signal.aborted) {
+      const view = await service.session(id);
+      res.write(`event: end\ndata: ${JSON.stringify({ status: view.status, answer: view.answer, error: view.error })}\n\n`);
+    }
+  } finally {
+    clearInterval(heartbeat);
+    res.end();
+  }
+}
+
+function requireToken(token: string) {
+  const expected = Buffer.from(token);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const header = req.get("authorization") ?? "";
+    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    res.set("WWW-Authenticate", 'Bearer realm="agentbus"').status(401).json({ error: { code: "UNAUTHORIZED", message: "send the API token as `Authorization: Bearer <token>`" } });
+  };
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const parseError = err as { type?: string; message?: string };
+  if (parseError?.type === "entity.parse.failed") {
+    res.status(400).json({ error: { code: "BAD_REQUEST", message: `the body is not valid JSON: ${parseError.message ?? ""}`, issues: [] } });
+    return;
+  }
+  if (parseError?.type === "entity.too.large") {
+    res.status(413).json({ error: { code: "TOO_LARGE", message: "the body is larger than 256 KB" } });
+    return;
+  }
+  if (isAgentbusError(err)) {
+    const status = STATUS[err.code] ?? 500;
+    if (status === 503) res.set("Retry-After", "5");
+    res.status(status).json({ error: err.toJSON() });
+    return;
+  }
+  res.status(500).json({ error: { code: "INTERNAL", message: "unexpected error; see the server log" } });
+}
+
+const STATUS: Record<string, number> = {
+  BAD_REQUEST: 400,
+  REQUEST_REFUSED: 422,
+  NOT_FOUND: 404,
+  AUDIT_BUFFER_FULL: 503,
+  REDIS_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
+};

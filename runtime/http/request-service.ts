@@ -1,0 +1,152 @@
+/**
+ * The framework-free core of the HTTP API (and of `agentbus submit`): take a request, report on a
+ * session, follow a session's hops. The Express adapter (app.ts) only maps HTTP onto this.
+ */
+import { AgentbusError, NotFoundError, type Issue } from "../errors/index.ts";
+import type { Bus } from "../bus/bus.ts";
+import { buildRequest } from "../envelope/build.ts";
+import type { Clock } from "../envelope/clock.ts";
+import type { SchemaRegistry } from "../schemas/registry.ts";
+import type { Db } from "../store/db.ts";
+import { getSession, getTrace, getTraceAfter, upsertSession, type TraceEntry } from "../store/sessions.ts";
+
+export interface RequestServiceOptions {
+  bus: Bus;
+  db: Db;
+  registry: SchemaRegistry;
+  clock: Clock;
+  timezone: string;
+  /** The agent that receives new requests (default planning_agent). */
+  entryAgent: string;
+}
+
+export interface Submitted {
+  session_id: string;
+  request_id: string;
+  message_id: string;
+}
+
+/** One hop of a session, as the API and `submit --wait` show it. */
+export interface HopEvent {
+  id: string;
+  seq: number | null;
+  event: TraceEntry["outcome"];
+  from: string | null;
+  to: string | null;
+  agent: string;
+  content_type: string | null;
+  status: string | null;
+  error_code: string | null;
+  reasons: Issue[] | null;
+  at: string;
+}
+
+export interface SessionView {
+  session_id: string;
+  request_id: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  answer: unknown;
+  error: unknown;
+  tokens_used: number;
+  trace: HopEvent[];
+}
+
+export class RequestService {
+  constructor(private readonly options: RequestServiceOptions) {}
+
+  /** Validates the body as a user_request and publishes it to the entry agent. */
+  async submit(body: unknown, requester = "api"): Promise<Submitted> {
+    const content = this.userRequest(body, requester);
+    const env = buildRequest({ content_type: "user_request", content, to: this.options.entryAgent, reason: "new request" }, { clock: this.options.clock, timezone: this.options.timezone });
+    const result = await this.options.bus.publish(env, requester);
+    if (!result.accepted) throw new AgentbusError("REQUEST_REFUSED", "the request was refused by the bus", { issues: result.issues });
+    // The audit log (and the session projection) is written in batches; make the session visible
+    // now, so a client that asks right after this returns finds it.
+    await upsertSession(this.options.db, { sessionId: env.metadata.session_id, requestId: env.metadata.request_id, startedAt: new Date(this.options.clock.now()) });
+    return { session_id: env.metadata.session_id, request_id: env.metadata.request_id, message_id: env.message_id };
+  }
+
+  async session(sessionId: string): Promise<SessionView> {
+    const [session, trace] = await Promise.all([getSession(this.options.db, sessionId), getTrace(this.options.db, sessionId)]);
+    if (!session) throw new NotFoundError(`session ${sessionId}`);
+    return {
+      session_id: session.sessionId,
+      request_id: session.requestId,
+      status: session.status,
+      started_at: session.startedAt.toISOString(),
+      finished_at: session.finishedAt?.toISOString() ?? null,
+      answer: session.answer,
+      error: session.error,
+      tokens_used: session.tokensUsed,
+      trace: trace.map(toHop),
+    };
+  }
+
+  /**
+   * Follows a session: yields each hop once, in the order it was recorded, until the session has
+   * finished and everything recorded before that has been yielded, or until `signal` aborts.
+   */
+  async *follow(sessionId: string, options: { signal?: AbortSignal; pollMs?: number } = {}): AsyncGenerator<HopEvent> {
+    const pollMs = options.pollMs ?? 200;
+    let last = "0";
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const session = await getSession(this.options.db, sessionId);
+      const rows = await getTraceAfter(this.options.db, sessionId, last);
+      for (const row of rows) {
+        last = row.id;
+        yield toHop(row);
+      }
+      if (session?.finishedAt && rows.length === 0) return;
+      if (rows.length === 0) await sleep(pollMs, options.signal);
+    }
+  }
+
+  private userRequest(body: unknown, requester: string): Record<string, unknown> {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new AgentbusError("BAD_REQUEST", "the body must be a JSON object with at least a `text` field", { issues: [{ pointer: "", message: "must be an object", rule: "schema" }] });
+    }
+    const content: Record<string, unknown> = { requester, ...(body as Record<string, unknown>) };
+    const { registry } = this.options;
+    const id = registry.contentSchemaId("user_request");
+    if (!id) throw new AgentbusError("CONFIG_INVALID", "no user_request schema is registered");
+    const issues = registry.check(id, content, "", "schema");
+    if (issues.length > 0) throw new AgentbusError("BAD_REQUEST", `the request is invalid: ${issues.map((i) => `${i.pointer || "/"} ${i.message}`).join("; ")}`, { issues });
+    return content;
+  }
+}
+
+function toHop(e: TraceEntry): HopEvent {
+  const env = (e.envelope ?? {}) as {
+    agent?: { name?: string };
+    next_agent?: { name?: string };
+    output?: { content_type?: string };
+    status?: { code?: string };
+    error?: { error_code?: string | null };
+  };
+  return {
+    id: e.id,
+    seq: e.sequenceNumber,
+    event: e.outcome,
+    from: env.agent?.name ?? null,
+    to: env.next_agent?.name ?? null,
+    agent: e.agent,
+    content_type: env.output?.content_type ?? null,
+    status: env.status?.code ?? null,
+    error_code: env.error?.error_code ?? null,
+    reasons: e.reasons,
+    at: e.recordedAt.toISOString(),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
