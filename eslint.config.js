@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 import { importX } from "eslint-plugin-import-x";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "data/**", "coverage/**", "runtime/schemas/generated/**"] },
+  { ignores: ["node_modules/**", "data/**", "coverage/**", "runtime/schemas/generated/**", ".scaffold-*/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,6 +4,7 @@ import { registerAgents } from "./commands/agents.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerTrace } from "./commands/trace.ts";
 import { registerSubmit } from "./commands/submit.ts";
+import { registerNewAgent } from "./commands/new-agent.ts";
 import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDeadLetters(program);
   registerTrace(program);
   registerAudit(program);
+  registerNewAgent(program);
   return program;
 }
 
