@@ -25,6 +25,8 @@ import type { Db } from "./store/db.ts";
 import { AgentStateStore } from "./store/agent-state.ts";
 import { createServices, type ServicesFactory, type ServicesOptions } from "./agents/services.ts";
 import type { CapabilityCatalog } from "./capabilities/types.ts";
+import { createLlmFactory, describeLlmConfig, loadLlmConfig, memoryUsage, type LlmConfig } from "./llm/index.ts";
+import { LlmUsageStore } from "./store/llm-usage.ts";
 import { Redis } from "ioredis";
 
 export interface RuntimeOptions {
@@ -44,8 +46,10 @@ export interface RuntimeOptions {
   store?: boolean;
   /** Audit writer tuning (tests use small values). */
   audit?: { flushIntervalMs?: number; maxBuffered?: number };
-  /** The LLM for a message's handler; absent or null: agents run their deterministic logic. */
+  /** The LLM for a message's handler. Default: built from the environment (OPENAI_API_KEY, …). */
   llm?: ServicesOptions["llm"];
+  /** LLM configuration; default loadLlmConfig(process.env); null: no LLM, deterministic agents. */
+  llmConfig?: LlmConfig | null;
   /** The capabilities agents see as ctx.capabilities. */
   capabilities?: CapabilityCatalog;
 }
@@ -117,9 +121,12 @@ export class Runtime {
     });
     const warning = await checkEvictionPolicy(bus.connection);
     if (warning) logger.warn(warning);
+    const llmConfig = options.llmConfig !== undefined ? options.llmConfig : loadLlmConfig();
+    const llm = options.llm ?? createLlmFactory(llmConfig, { usage: store ? new LlmUsageStore(store.db) : memoryUsage(), registry, logger });
+    if (!options.llm) logger.info(describeLlmConfig(llmConfig));
     const services = createServices({
       ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
-      ...(options.llm ? { llm: options.llm } : {}),
+      llm,
       ...(options.capabilities ? { capabilities: options.capabilities } : {}),
     });
     return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store, services);

@@ -7,8 +7,16 @@
 
 export type ProviderName = "openai" | "anthropic" | "openai_compatible";
 
+/** An earlier turn of the same conversation (e.g. the invalid reply a repair prompt answers). */
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
 export interface ChatRequest {
   system: string;
+  /** Earlier turns, oldest first; `prompt` is the user turn that follows them. */
+  history?: readonly ChatTurn[];
   prompt: string;
   maxTokens?: number;
   temperature?: number;

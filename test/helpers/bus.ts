@@ -71,6 +71,7 @@ export async function openTestRuntime(
     topology: fastTopology(),
     store: Boolean(dbSchema),
     audit: { flushIntervalMs: 20 },
+    llmConfig: null,
     ...rest,
     observers: [events, ...(options.observers ?? [])],
   });
