@@ -21,6 +21,10 @@ export interface DispatchReport {
    */
   request: string;
   /**
+   * The user_request's category, when it had one (carried by the plan).
+   */
+  category?: string;
+  /**
    * @maxItems 1000
    *
    * Items: rule_<YYYYMMDD>_<NN>
@@ -55,6 +59,16 @@ export interface DispatchTaskReport {
    * Host name, lowercase as URL.hostname gives it, e.g. example.org.
    */
   domain?: string;
+  /**
+   * The plan's depends_on for this task (the workflow record keeps the plan's shape; reasoning tells sources apart by it).
+   *
+   * @maxItems 1000
+   */
+  depends_on?: string[];
+  /**
+   * Whether the last failure was recoverable (false for a task that never failed).
+   */
+  recoverable?: boolean;
 }
 /**
  * Free-form object: up to 200 keys, values are any JSON (strings up to 200000 characters, arrays up to 1000 items).

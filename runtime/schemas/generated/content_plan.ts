@@ -27,6 +27,10 @@ export interface Plan {
    * Copy of the user_request text the plan answers.
    */
   request?: string;
+  /**
+   * Copy of the user_request's category, when it had one.
+   */
+  category?: string;
 }
 export interface PlanTask {
   /**

@@ -1,0 +1,69 @@
+/**
+ * reasoning_agent: dispatch_report → synthesis, sent twice: to COMPLETE (the session's answer) and
+ * to memory_agent (which records the workflow). The synthesis is deterministic; with an LLM the
+ * answer text is the model's, written from the task results only.
+ */
+import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
+import { isAgentbusError } from "../../runtime/errors/index.ts";
+import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
+import { synthesisPrompt, withLlmAnswer } from "../../runtime/reasoning/llm.ts";
+import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import { synthesize, type Synthesis, type SynthesisResult } from "../../runtime/reasoning/synthesize.ts";
+
+export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
+  const report: DispatchReport = input.content;
+  let result = synthesize(report);
+  const notes: string[] = [];
+  if (ctx.llm) {
+    const written = await llmSynthesis(ctx, report, result);
+    if (written.result) result = written.result;
+    if (written.note) notes.push(written.note);
+  }
+  const reply: Omit<AgentReply, "next_agent"> = {
+    content_type: "synthesis",
+    content: result.synthesis as Synthesis & JsonObject,
+    status: statusOf(result),
+    ...(result.error ? { error: { ...result.error, recoverable: false } } : {}),
+    reasoning: result.reasoning,
+    ...(notes.length ? { compliance_notes: notes } : {}),
+  };
+  return [
+    { ...reply, next_agent: "COMPLETE", reason: "the session's answer" },
+    { ...reply, next_agent: "memory_agent", reason: "record the finished workflow" },
+  ];
+});
+
+function statusOf(result: SynthesisResult): EnvelopeStatus {
+  const { status, succeeded, total } = result.outcome;
+  if (status === "success") return { code: "success", message: `all ${total} task(s) succeeded` };
+  if (status === "partial") return { code: "partial", message: `${succeeded} of ${total} tasks succeeded` };
+  return { code: "failed", message: result.error?.message ?? "no task succeeded" };
+}
+
+/**
+ * The model's answer, asked once per incoming message: a redelivery reuses the stored reply instead
+ * of spending tokens again (and so sends the same content under the same message ids). An output the
+ * model cannot get valid keeps the deterministic answer; budget, rate-limit and provider errors
+ * propagate (the bus retries the recoverable ones; BUDGET_EXCEEDED stops the session).
+ */
+async function llmSynthesis(ctx: AgentContext, report: DispatchReport, base: SynthesisResult): Promise<{ result: SynthesisResult | null; note: string | null }> {
+  const llm = ctx.llm;
+  if (!llm) return { result: null, note: null };
+  const key = `llm_synthesis:${ctx.idempotencyKey}`;
+  let written = await ctx.state.get<Synthesis>(key);
+  if (written === undefined) {
+    try {
+      const fresh = await llm.json<Synthesis>({ contentType: "synthesis", prompt: synthesisPrompt(report) });
+      written = await ctx.state.update<Synthesis>(key, (current) => current ?? fresh);
+    } catch (err) {
+      if (isAgentbusError(err) && err.code === "LLM_OUTPUT_INVALID") {
+        ctx.logger.warn({ err: err.message }, "the LLM gave no valid synthesis; sending the deterministic answer");
+        return { result: null, note: `LLM_OUTPUT_INVALID from ${llm.provider}/${llm.model}: the deterministic answer was sent instead` };
+      }
+      throw err;
+    }
+  }
+  const merged = withLlmAnswer(base, written, report);
+  if (!merged) return { result: null, note: `the answer from ${llm.provider}/${llm.model} was empty: the deterministic answer was sent instead` };
+  return { result: merged, note: `answer text written by ${llm.provider}/${llm.model} from the task results only` };
+}
