@@ -25,6 +25,7 @@ import type { Db } from "./store/db.ts";
 import { AgentStateStore } from "./store/agent-state.ts";
 import { createServices, type ServicesFactory, type ServicesOptions } from "./agents/services.ts";
 import type { CapabilityCatalog } from "./capabilities/types.ts";
+import { builtinCapabilities } from "./capabilities/builtin/index.ts";
 import { createLlmFactory, describeLlmConfig, loadLlmConfig, memoryUsage, type LlmConfig } from "./llm/index.ts";
 import { LlmUsageStore } from "./store/llm-usage.ts";
 import { Redis } from "ioredis";
@@ -127,7 +128,7 @@ export class Runtime {
     const services = createServices({
       ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
       llm,
-      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+      capabilities: options.capabilities ?? builtinCapabilities(),
     });
     return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store, services);
   }

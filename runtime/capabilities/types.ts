@@ -18,6 +18,11 @@ export interface CapabilityContext {
   logger: Logger;
   /** Null without a configured LLM: capabilities that can use one fall back to deterministic work. */
   llm: LlmClient | null;
+  /**
+   * The incoming message's id: a capability with side effects keys them by this, so a redelivered
+   * task does not repeat them. Absent when a capability is run outside the bus (tests, tools).
+   */
+  idempotencyKey?: string;
 }
 
 export interface Capability<I extends Record<string, unknown> = Record<string, unknown>, O extends Record<string, unknown> = Record<string, unknown>> {

@@ -1,0 +1,101 @@
+/**
+ * The action agent: one `task` in, one `action_result` out to the dispatch agent. A failed
+ * capability is a normal reply with the error set (the envelope says "failed", with an honest
+ * recoverable flag); the dispatch agent decides about retries. The handler throws only when the
+ * runtime itself is in trouble.
+ */
+import { defineHandler, type AgentReply } from "../../runtime/agents/handler.ts";
+import { executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
+import type { Capability } from "../../runtime/capabilities/types.ts";
+import type { ContentTypeMap, ResourceRef } from "../../runtime/envelope/types.ts";
+import { schemaRegistry } from "../../runtime/schemas/registry.ts";
+import { summarize, type Issue } from "../../runtime/errors/index.ts";
+
+type Task = ContentTypeMap["task"];
+type ActionResult = ContentTypeMap["action_result"];
+
+const DISPATCH = "dispatch_agent";
+
+export const handler = defineHandler<"task">(async (input, ctx) => {
+  const task = input.content;
+  const outcome = await executeTask(ctx.capabilities, task, {
+    clock: ctx.clock,
+    logger: ctx.logger,
+    llm: ctx.llm,
+    idempotencyKey: ctx.idempotencyKey,
+  });
+  const refs = sourceRefs(ctx.capabilities.get(task.capability), task);
+  let result = actionResult(task, outcome, refs);
+  // The result must fit its message schema; outputs that cannot travel (too long, reserved keys)
+  // are an OUTPUT_INVALID failure rather than a reply the bus would dead-letter.
+  const issues = checkResult(result);
+  if (issues.length > 0) {
+    const error = { code: "OUTPUT_INVALID", message: `${task.capability} produced outputs that cannot be sent: ${summarize(issues)}`, recoverable: false };
+    result = actionResult(task, { outputs: {}, duration_ms: outcome.duration_ms, ...(outcome.domain ? { domain: outcome.domain } : {}), error }, refs);
+  }
+  ctx.logger.debug({ task_id: task.task_id, capability: task.capability, attempt: task.attempt, error: result.error?.code }, "task executed");
+  return reply(task, result);
+});
+
+function actionResult(task: Task, outcome: TaskOutcome, refs: ResourceRef[]): ActionResult {
+  const e = outcome.error;
+  return {
+    plan_id: task.plan_id,
+    task_id: task.task_id,
+    capability: task.capability,
+    outputs: outcome.outputs as ActionResult["outputs"],
+    duration_ms: Math.min(86_400_000, outcome.duration_ms),
+    refs,
+    attempt: task.attempt,
+    ...(outcome.domain ? { domain: outcome.domain } : {}),
+    ...(e
+      ? { error: { code: e.code, message: e.message, recoverable: e.recoverable, ...(e.retry_after_ms !== undefined ? { retry_after_ms: e.retry_after_ms } : {}) } }
+      : {}),
+  };
+}
+
+function reply(task: Task, result: ActionResult): AgentReply {
+  const e = result.error;
+  const what = `${task.task_id} (${task.capability}, attempt ${task.attempt})`;
+  const base = {
+    content_type: "action_result",
+    content: result as unknown as AgentReply["content"],
+    next_agent: DISPATCH,
+    resources: { source_refs: result.refs },
+  };
+  if (!e) {
+    return {
+      ...base,
+      reason: `${what} succeeded`,
+      reasoning: `ran ${task.capability} in ${result.duration_ms} ms; inputs and outputs matched its schemas`,
+      compliance_notes: [`inputs and outputs checked against the ${task.capability} capability's schemas`],
+    };
+  }
+  const wait = e.retry_after_ms !== undefined ? `; the remote side asked to wait ${e.retry_after_ms} ms` : "";
+  return {
+    ...base,
+    reason: `${what} failed: ${e.code}`,
+    status: { code: "failed", message: `${e.code}: ${e.message}`.slice(0, 4000) },
+    error: { code: e.code, message: e.message, recoverable: e.recoverable, retry_count: task.attempt - 1 },
+    reasoning: `${task.capability} failed with ${e.code} (${e.recoverable ? "recoverable: a retry may succeed" : "not recoverable: a retry would fail the same way"})${wait}`,
+    compliance_notes: [`failure reported to ${DISPATCH} with recoverable=${e.recoverable}; retrying is the dispatch agent's decision`],
+  };
+}
+
+/** The URLs a task was given, as source references (fetch's page, for instance). */
+function sourceRefs(cap: Capability | undefined, task: Task): ResourceRef[] {
+  if (!cap) return [];
+  const refs: ResourceRef[] = [];
+  for (const [field, type] of Object.entries(cap.consumes)) {
+    const value = task.inputs[field];
+    if (type !== "url" || typeof value !== "string" || value.length > 2048 || !/^https?:\/\//i.test(value)) continue;
+    refs.push({ ref_id: `src_${refs.length + 1}`, uri: value, description: `${field} given to ${task.capability}` });
+  }
+  return refs;
+}
+
+function checkResult(result: ActionResult): Issue[] {
+  const registry = schemaRegistry();
+  const id = registry.contentSchemaId("action_result");
+  return id ? registry.check(id, result, "", "content") : [];
+}
