@@ -5,6 +5,7 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerTrace } from "./commands/trace.ts";
 import { registerSubmit } from "./commands/submit.ts";
 import { registerNewAgent } from "./commands/new-agent.ts";
+import { registerDemo } from "./commands/demo.ts";
 import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerAudit(program);
   registerNewAgent(program);
+  registerDemo(program);
   return program;
 }
 

@@ -9,6 +9,7 @@ import type { Clock } from "../envelope/clock.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
 import type { Db } from "../store/db.ts";
 import { getSession, getTrace, getTraceAfter, upsertSession, type TraceEntry } from "../store/sessions.ts";
+import { getWorkflowRecord } from "../store/workflow-records.ts";
 
 export interface RequestServiceOptions {
   bus: Bus;
@@ -66,6 +67,11 @@ export class RequestService {
     // now, so a client that asks right after this returns finds it.
     await upsertSession(this.options.db, { sessionId: env.metadata.session_id, requestId: env.metadata.request_id, startedAt: new Date(this.options.clock.now()) });
     return { session_id: env.metadata.session_id, request_id: env.metadata.request_id, message_id: env.message_id };
+  }
+
+  /** The session's workflow record (written by the memory agent once the session is done), or null. */
+  async workflowRecord(sessionId: string): Promise<Record<string, unknown> | null> {
+    return getWorkflowRecord(this.options.db, sessionId);
   }
 
   async session(sessionId: string): Promise<SessionView> {

@@ -137,3 +137,9 @@ function toStored(row: Row): StoredWorkflowRecord {
     record: row.record,
   };
 }
+
+/** The workflow record of one session, if the memory agent has written it. */
+export async function getWorkflowRecord(db: Db, sessionId: string): Promise<WorkflowRecordInput | null> {
+  const r = await db.query<{ record: WorkflowRecordInput }>(`SELECT record FROM ${table(db, "workflow_records")} WHERE session_id = $1`, [sessionId]);
+  return r.rows[0]?.record ?? null;
+}

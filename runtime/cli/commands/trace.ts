@@ -41,19 +41,33 @@ export function registerTrace(program: Command): void {
     });
 }
 
+/**
+ * One row per audit event, in sequence order. "+ms" is the time since the session's first event;
+ * "hop ms" is how long the step took: for a delivery, the time the message waited in its queue
+ * (publish → delivery); for a message sent by an agent, the time the agent took (delivery of its
+ * parent → this message).
+ */
 export function timeline(trace: TraceEntry[]): string {
-  const header = ["seq", "+ms", "event", "from → to", "content type", "status", "error"];
+  const header = ["seq", "+ms", "hop ms", "event", "from → to", "content type", "status", "error"];
   const rows: string[][] = [];
   const notes = new Map<number, string>();
-  let previous: number | undefined;
+  const start = Math.min(...trace.map((e) => e.recordedAt.getTime()));
+  const publishedAt = new Map<string, number>();
+  const deliveredAt = new Map<string, number>();
   for (const e of trace) {
-    const env = (e.envelope ?? {}) as LooseEnvelope;
+    if (!e.messageId) continue;
+    if (e.outcome === "published") publishedAt.set(e.messageId, e.recordedAt.getTime());
+    if (e.outcome === "delivered" && !deliveredAt.has(e.messageId)) deliveredAt.set(e.messageId, e.recordedAt.getTime());
+  }
+  for (const e of trace) {
+    const env = (e.envelope ?? {}) as LooseEnvelope & { metadata?: { parent_message_id?: string | null } };
     const at = e.recordedAt.getTime();
-    const delta = previous === undefined ? "0" : String(at - previous);
-    previous = at;
+    const parent = env.metadata?.parent_message_id;
+    const since = e.outcome === "delivered" ? (e.messageId ? publishedAt.get(e.messageId) : undefined) : parent ? deliveredAt.get(parent) : undefined;
+    const hop = since === undefined ? "" : String(at - since);
     const route = e.outcome === "delivered" ? `→ ${e.agent}` : `${env.agent?.name ?? "?"} → ${env.next_agent?.name ?? "?"}`;
     const error = env.error?.has_error ? `${env.error.error_code ?? ""}${env.error.error_message ? `: ${env.error.error_message}` : ""}` : "";
-    rows.push([String(env.metadata?.sequence_number ?? "?"), delta, e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
+    rows.push([String(env.metadata?.sequence_number ?? "?"), String(at - start), hop, e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
     if (e.reasons?.length) notes.set(rows.length - 1, formatIssues(e.reasons, "      "));
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
