@@ -1,0 +1,61 @@
+/** Whole sessions through the real agents in agents/, against the local demo site. */
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../runtime/paths.ts";
+import type { Runtime } from "../../runtime/runtime.ts";
+import type { SessionView } from "../../runtime/http/request-service.ts";
+import { startDemoSite, type DemoSite } from "../../runtime/demo/site.ts";
+import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "./bus.ts";
+
+export const AGENTS_DIR = join(PROJECT_ROOT, "agents");
+
+export interface Pipeline {
+  runtime: Runtime;
+  events: EventLog;
+  site: DemoSite;
+  prefix: string;
+  schema: string;
+  /** Submits a request and waits until its session has finished and its record is written. */
+  run(text: string, timeoutMs?: number): Promise<{ view: SessionView; record: WorkflowRecordLike | null }>;
+  close(): Promise<void>;
+}
+
+export interface WorkflowRecordLike {
+  status: string;
+  plan: Array<{ task_id: string; capability: string; depends_on: string[] }>;
+  tasks: Array<{ task_id: string; capability: string; status: string; attempts: number; error_code?: string; domain?: string; recoverable: boolean; duration_ms?: number }>;
+  request: { text: string; category: string };
+}
+
+export async function openPipeline(name: string, options: { agents?: string[] } = {}): Promise<Pipeline> {
+  const prefix = uniquePrefix(name);
+  const schema = uniqueSchema(name);
+  const site = await startDemoSite({ slowMs: 1500 });
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL });
+  const { runtime, events } = await openTestRuntime(prefix, { dbSchema: schema, config });
+  runtime.startAgents(options.agents);
+  const service = runtime.requestService();
+  return {
+    runtime,
+    events,
+    site,
+    prefix,
+    schema,
+    async run(text, timeoutMs = 20_000) {
+      const { session_id } = await service.submit({ text }, "user");
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const view = await service.session(session_id);
+        const record = (await service.workflowRecord(session_id)) as WorkflowRecordLike | null;
+        if (view.finished_at && record) return { view, record };
+        if (Date.now() > deadline) throw new Error(`session ${session_id} for "${text}" did not finish with a record: ${JSON.stringify({ status: view.status, error: view.error, hops: view.trace.length })}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      await runtime.close();
+      await site.close();
+      await dropPrefix(prefix);
+      await dropSchema(schema);
+    },
+  };
+}
