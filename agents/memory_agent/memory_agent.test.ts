@@ -18,6 +18,19 @@ function delivery(content: DispatchReport, options: Partial<FakeOptions> = {}) {
   return { ctx, run: () => handler({ content_type: "synthesis", content: synthesis, source: "reasoning_agent" }, ctx).then(asReplies) };
 }
 
+/** The failed synthesis the planning agent sends for a request it cannot plan, the request riding along. */
+function unplannableDelivery(request: JsonObject, options: Partial<FakeOptions> = {}) {
+  const why = "Cannot plan this request: the request asks for a summary but gives no URL or text to summarize.";
+  const synthesis: JsonObject = { answer: why, findings: [], contradictions: [], confidence: 0 };
+  const message = delivered("planning_agent", "memory_agent", "synthesis", synthesis, request, {
+    source: "user",
+    status: { code: "failed", message: why },
+    error: { code: "UNPLANNABLE", message: why, recoverable: false },
+  });
+  const ctx = fakeContext({ message, clock: ManualClock.at("2026-11-21T10:00:00.100Z"), ...options });
+  return { ctx, why, run: () => handler({ content_type: "synthesis", content: synthesis, source: "planning_agent" }, ctx).then(asReplies) };
+}
+
 const mixed = () =>
   report(
     [
@@ -91,6 +104,57 @@ describe("memory_agent", () => {
     const message = delivered("reasoning_agent", "memory_agent", "synthesis", { answer: "x", findings: [], contradictions: [], confidence: 1 }, { nope: true });
     const ctx = fakeContext({ message });
     await expect(handler({ content_type: "synthesis", content: message.output.content, source: "reasoning_agent" }, ctx)).rejects.toMatchObject({ code: "DISPATCH_REPORT_MISSING", recoverable: false });
+    expect(ctx.saved).toEqual([]);
+  });
+
+  it("records an unplannable session: failed, the request's text and category, nothing planned or run", async () => {
+    const { ctx, why, run } = unplannableDelivery({ text: "Summarize the quarterly report" }, { session: { session_id: "s-test0001", request_id: "r-test0001", started_at: "2026-11-21T09:59:58.900Z" } });
+    const [reply, ...more] = await run();
+    expect(more).toEqual([]);
+    expect(ctx.saved).toEqual([
+      {
+        session_id: "s-test0001",
+        request_id: "r-test0001",
+        request: { text: "Summarize the quarterly report", category: "summarize" }, // as the planner files it
+        started_at: "2026-11-21T09:59:58.900Z",
+        finished_at: "2026-11-21T10:00:00.100Z",
+        status: "failed",
+        plan: [],
+        tasks: [],
+        rules_applied: [],
+      },
+    ]);
+    expect(registry.check(registry.contentSchemaId("workflow_record") ?? "", ctx.saved[0])).toEqual([]);
+    expect(reply).toMatchObject({ content_type: "workflow_record", next_agent: "COMPLETE", content: ctx.saved[0] });
+    expect(reply?.status).toEqual({ code: "failed", message: `recorded: ${why}` });
+    expect(reply?.error).toEqual({ code: "UNPLANNABLE", message: `recorded: ${why}`, recoverable: false });
+    expect(reply?.reasoning).toContain("the request was not planned: no tasks, status failed");
+  });
+
+  it("files an unplannable request under the user's category, or under unknown when it asks for nothing known", async () => {
+    const own = unplannableDelivery({ text: "Tell me a joke", category: "small_talk" });
+    await own.run();
+    expect(own.ctx.saved[0]?.request).toEqual({ text: "Tell me a joke", category: "small_talk" });
+    const none = unplannableDelivery({ text: "Tell me a joke" }, { session: null });
+    await none.run();
+    expect(none.ctx.saved[0]?.request).toEqual({ text: "Tell me a joke", category: "unknown" });
+    expect(none.ctx.saved[0]?.started_at).toBe("2026-11-21T09:59:59.000Z"); // no session row: when the planner answered
+  });
+
+  it("writes an unplannable session's record once when the message is redelivered", async () => {
+    const first = unplannableDelivery({ text: "Tell me a joke" });
+    const [a] = await first.run();
+    const again = unplannableDelivery({ text: "Tell me a joke" }, { stateStore: first.ctx.stateStore, saved: first.ctx.saved, clock: ManualClock.at("2026-11-21T10:05:00.000Z") });
+    const [b] = await again.run();
+    expect(first.ctx.saved).toHaveLength(1);
+    expect(b?.content).toEqual(a?.content);
+    expect(b?.error?.code).toBe("UNPLANNABLE");
+    expect(b?.reasoning).toContain("already written (redelivery)");
+  });
+
+  it("refuses a planning agent's synthesis that does not carry the user_request", async () => {
+    const { ctx, run } = unplannableDelivery({ nope: true });
+    await expect(run()).rejects.toMatchObject({ code: "USER_REQUEST_MISSING", recoverable: false });
     expect(ctx.saved).toEqual([]);
   });
 

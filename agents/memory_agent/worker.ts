@@ -1,52 +1,86 @@
 /**
- * memory_agent: for every finished session, the workflow_record (DESIGN.md §3). It receives the
- * reasoning agent's synthesis; the dispatch report that synthesis answered rides along as the
- * envelope's input.content. The record is built once per session (kept in the agent's state, so a
- * redelivery saves and sends the very same record), saved idempotently, and sent to COMPLETE with
- * its status mirrored in the envelope.
+ * memory_agent: for every finished session, the workflow_record (DESIGN.md §3). It receives a
+ * synthesis from one of two senders:
+ * - the reasoning agent, answering a plan that ran: the dispatch report it answered rides along as
+ *   the envelope's input.content, and the record is built from it;
+ * - the planning agent, for a request it could not plan (UNPLANNABLE): the user_request rides along,
+ *   and the record is a failed one with an empty plan and no tasks.
+ * The record is built once per session (kept in the agent's state, so a redelivery saves and sends
+ * the very same record), saved idempotently, and sent to COMPLETE with its status mirrored in the
+ * envelope.
  */
-import { defineHandler, type AgentContext } from "../../runtime/agents/handler.ts";
+import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
 import { HandlerError } from "../../runtime/errors/index.ts";
 import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
 import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { buildWorkflowRecord, criticalPathMs, type WorkflowRecord } from "./workflow-record.ts";
+import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
 
 const STATE_KEY = "workflow_record";
+const PLANNER = "planning_agent";
 
-export const handler = defineHandler<"synthesis">(async (_input, ctx) => {
-  const report = dispatchReportOf(ctx.message.input.content);
+export const handler = defineHandler<"synthesis">(async (input, ctx) => {
+  const unplanned = input.source === PLANNER;
   let record = await ctx.state.get<WorkflowRecord>(STATE_KEY);
   if (record === undefined) {
-    const built = await newRecord(report, ctx);
+    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx);
     record = await ctx.state.update<WorkflowRecord>(STATE_KEY, (current) => current ?? built);
   }
   const { inserted } = await ctx.records.saveWorkflowRecord(record);
+  const written = `workflow record for ${record.session_id} ${inserted ? "written" : "was already written (redelivery): not written again"}`;
+  const reply = { content_type: "workflow_record", content: record as WorkflowRecord & JsonObject, next_agent: "COMPLETE", reason: "workflow recorded" };
+  if (unplanned) return unplannedReply(reply, ctx, `${written}; the request was not planned: no tasks, status ${record.status}`);
+
   const failed = record.tasks.filter((t) => t.status !== "succeeded").map((t) => `${t.task_id} ${t.status}${t.error_code ? ` ${t.error_code}` : ""}`);
+  const status = statusOf(record, failed);
   return {
-    content_type: "workflow_record",
-    content: record as WorkflowRecord & JsonObject,
-    next_agent: "COMPLETE",
-    reason: "workflow recorded",
-    status: statusOf(record, failed),
-    ...(record.status === "failed" ? { error: { code: "WORKFLOW_FAILED", message: statusOf(record, failed).message, recoverable: false } } : {}),
-    reasoning: `workflow record for ${record.session_id} ${inserted ? "written" : "was already written (redelivery): not written again"}; ${record.tasks.length} task(s), status ${record.status}`,
+    ...reply,
+    status,
+    ...(record.status === "failed" ? { error: { code: "WORKFLOW_FAILED", message: status.message, recoverable: false } } : {}),
+    reasoning: `${written}; ${record.tasks.length} task(s), status ${record.status}`,
   };
 });
 
-async function newRecord(report: DispatchReport, ctx: AgentContext): Promise<WorkflowRecord> {
+/**
+ * An unplannable request's record is failed, and its envelope says why with the planner's own code,
+ * UNPLANNABLE, and the planner's explanation of what is missing.
+ */
+function unplannedReply(reply: Omit<AgentReply, "status" | "error" | "reasoning">, ctx: AgentContext, reasoning: string): AgentReply {
+  const why = ctx.message.error.error_message ?? ctx.message.status.message;
+  const message = `recorded: ${why || "the request could not be planned"}`.slice(0, 4000);
+  return { ...reply, status: { code: "failed", message }, error: { code: "UNPLANNABLE", message, recoverable: false }, reasoning };
+}
+
+async function plannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {
+  const report = dispatchReportOf(ctx.message.input.content);
+  return checked(buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report))));
+}
+
+async function unplannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {
+  const request = userRequestOf(ctx.message.input.content);
+  // The planner answered at once: no task ran between the request and its answer.
+  return checked(buildUnplannedRecord(request, await recordTimes(ctx, 0)));
+}
+
+/**
+ * The session row knows when the request arrived. Without it (its audit rows not written yet), the
+ * latest time the session can have begun: when the sender answered, less `ranMs`, the longest chain
+ * of tasks the plan ran.
+ */
+async function recordTimes(ctx: AgentContext, ranMs: number): Promise<RecordContext> {
   const finished = ctx.clock.now();
   const session = await ctx.records.session();
-  // The session row knows when the request arrived. Without it (its audit rows not written yet),
-  // the latest time the session can have begun: when the reasoning agent answered, less the
-  // longest chain of tasks the plan ran.
-  const startedMs = Math.min(session ? Date.parse(session.started_at) : Date.parse(ctx.message.timestamp.executed_at) - criticalPathMs(report), finished);
-  const record = buildWorkflowRecord(report, {
+  const startedMs = Math.min(session ? Date.parse(session.started_at) : Date.parse(ctx.message.timestamp.executed_at) - ranMs, finished);
+  return {
     session_id: ctx.message.metadata.session_id,
     request_id: ctx.message.metadata.request_id,
     started_at: new Date(Number.isNaN(startedMs) ? finished : startedMs).toISOString(),
     finished_at: new Date(finished).toISOString(),
-  });
+  };
+}
+
+function checked(record: WorkflowRecord): WorkflowRecord {
   const registry = schemaRegistry();
   const issues = registry.check(registry.contentSchemaId("workflow_record") ?? "", record);
   if (issues.length > 0) {
@@ -57,16 +91,25 @@ async function newRecord(report: DispatchReport, ctx: AgentContext): Promise<Wor
 
 /** The dispatch report the synthesis answered, checked against its schema (input.content is free JSON). */
 function dispatchReportOf(content: unknown): DispatchReport {
+  return contentOf<DispatchReport>(content, "dispatch_report", "DISPATCH_REPORT_MISSING", "the dispatch report the synthesis answered");
+}
+
+/** The user_request the planning agent could not plan, checked against its schema. */
+function userRequestOf(content: unknown): UserRequest {
+  return contentOf<UserRequest>(content, "user_request", "USER_REQUEST_MISSING", "the user_request the planning agent could not plan");
+}
+
+function contentOf<T>(content: unknown, contentType: string, code: string, what: string): T {
   const registry = schemaRegistry();
-  const issues = registry.check(registry.contentSchemaId("dispatch_report") ?? "", content, "/input/content");
+  const issues = registry.check(registry.contentSchemaId(contentType) ?? "", content, "/input/content");
   if (issues.length > 0) {
     throw new HandlerError(
-      "DISPATCH_REPORT_MISSING",
-      `memory_agent records a workflow from the dispatch report the synthesis answered (input.content), but it is not one: ${issues.slice(0, 5).map((i) => `${i.pointer} ${i.message}`).join("; ")}`,
+      code,
+      `memory_agent records a workflow from ${what} (input.content), but it is not one: ${issues.slice(0, 5).map((i) => `${i.pointer} ${i.message}`).join("; ")}`,
       { issues },
     );
   }
-  return content as DispatchReport;
+  return content as T;
 }
 
 function statusOf(record: WorkflowRecord, notDone: string[]): EnvelopeStatus {

@@ -1,8 +1,11 @@
 /**
  * The workflow_record of a finished session (DESIGN.md §3), built from the dispatch report the
- * reasoning agent answered. Optional fields are omitted, never null.
+ * reasoning agent answered, or, for a request the planning agent could not plan, from the
+ * user_request itself. Optional fields are omitted, never null.
  */
 import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
+import { analyzeRequest } from "../../runtime/planning/index.ts";
+import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
 import { consumedTasks, hasEdges, outcomeOf, type DispatchReport, type TaskReport } from "../../runtime/reasoning/report.ts";
 
 export type WorkflowRecord = ContentTypeMap["workflow_record"];
@@ -26,6 +29,25 @@ export function buildWorkflowRecord(report: DispatchReport, at: RecordContext): 
     plan: report.tasks.map((t) => ({ task_id: t.task_id, capability: t.capability, depends_on: [...(t.depends_on ?? [])] })),
     tasks: report.tasks.map(taskOf),
     rules_applied: [...report.rules_applied],
+  };
+}
+
+/**
+ * The record of a session that never got a plan: failed, nothing planned, nothing run, no rules
+ * applied. Its category is the planner's: the user's own, else what the request asks for (e.g.
+ * "summarize"), "unknown" when it asks for nothing the planner recognises.
+ */
+export function buildUnplannedRecord(request: Pick<UserRequest, "text" | "refs" | "category">, at: RecordContext): WorkflowRecord {
+  return {
+    session_id: at.session_id,
+    request_id: at.request_id,
+    request: { text: request.text, category: analyzeRequest(request).category },
+    started_at: at.started_at,
+    finished_at: at.finished_at,
+    status: "failed",
+    plan: [],
+    tasks: [],
+    rules_applied: [],
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The planning agent on real Redis and Postgres, in front of the real dispatch agent, a scripted
- * action agent and a stand-in reasoning agent (test/planning/fixtures/agents).
+ * The planning agent on real Redis and Postgres, in front of the real dispatch and memory agents, a
+ * scripted action agent and a stand-in reasoning agent (test/planning/fixtures/agents).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovedRule } from "../../runtime/agents/handler.ts";
@@ -12,6 +12,7 @@ import type { LlmClient } from "../../runtime/llm/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { Plan } from "../../runtime/planning/plan.ts";
 import { getSession, getTrace } from "../../runtime/store/sessions.ts";
+import { listWorkflowRecords } from "../../runtime/store/workflow-records.ts";
 import { dropPrefix, dropSchema, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
 import { CLEAN_TEXT, testCatalog } from "../../test/planning/catalog.ts";
 import { agentSandbox, completedFor, envelopeOf, eventually, inSession, openSandboxRuntime, type Sandbox } from "../../test/planning/harness.ts";
@@ -40,7 +41,7 @@ function fakeLlm(answer: () => Promise<unknown>): LlmClient {
 }
 
 beforeAll(async () => {
-  sandbox = agentSandbox({ real: ["planning_agent", "dispatch_agent"], stubs: ["action_agent", "reasoning_agent"] });
+  sandbox = agentSandbox({ real: ["planning_agent", "dispatch_agent", "memory_agent"], stubs: ["action_agent", "reasoning_agent"] });
   ({ runtime, events } = await openSandboxRuntime(prefix, schema, sandbox, {
     capabilities: testCatalog([CLEAN_TEXT]),
     llm: (agent) => (agent.name === "planning_agent" && llmAnswer ? fakeLlm(llmAnswer) : null),
@@ -57,7 +58,7 @@ afterAll(async () => {
 });
 
 /** Submits a request as a user would; resolves with the session's answer and the plan (if one was made). */
-async function submit(text: string, extra: { steps?: string[] } = {}): Promise<{ session: string; answer: Envelope; plan: Envelope | undefined }> {
+async function submit(text: string, extra: { steps?: string[]; category?: string } = {}): Promise<{ session: string; answer: Envelope; plan: Envelope | undefined }> {
   const req = buildRequest({ content_type: "user_request", content: { text, ...extra }, to: "planning_agent" }, { clock: systemClock, timezone: "UTC" });
   expect(await runtime.bus.publish(req)).toMatchObject({ accepted: true });
   const session = req.metadata.session_id;
@@ -111,6 +112,29 @@ describe("without an LLM: planning by types", () => {
       return s?.status === "running" ? undefined : (s ?? undefined);
     });
     expect(stored.status).toBe("failed");
+  });
+
+  it("sends an unplannable request's failed synthesis to COMPLETE and to memory, which records the session", async () => {
+    const { session, answer } = await submit("Summarize the quarterly report", { category: "reports" });
+    const recorded = await events.waitFor((e) => e.kind === "completed" && inSession(session)(e) && e.agent === "memory_agent").then(envelopeOf);
+
+    // Two replies to the one request: the session's answer, then the same synthesis for the record.
+    const sent = events.events.filter((e) => (e.kind === "completed" || e.kind === "published") && inSession(session)(e) && e.agent === "planning_agent").map(envelopeOf);
+    expect(sent.map((e) => e.next_agent.name)).toEqual(["COMPLETE", "memory_agent"]);
+    const [, toMemory] = sent;
+    expect(toMemory?.output).toEqual(answer.output);
+    expect(toMemory?.status).toEqual(answer.status);
+    expect(toMemory?.error).toEqual(answer.error);
+    expect(toMemory?.input.content).toEqual({ text: "Summarize the quarterly report", category: "reports" }); // the request rides along
+
+    expect(recorded.output.content_type).toBe("workflow_record");
+    expect(recorded.error).toMatchObject({ has_error: true, error_code: "UNPLANNABLE" });
+    await runtime.store!.audit.flush();
+    const records = (await listWorkflowRecords(runtime.store!.db, { from: new Date(0), to: new Date(Date.now() + 86_400_000) })).filter((r) => r.sessionId === session);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.record).toMatchObject({ session_id: session, request: { text: "Summarize the quarterly report", category: "reports" }, status: "failed", plan: [], tasks: [], rules_applied: [] });
+    const row = await getSession(runtime.store!.db, session);
+    expect(row).toMatchObject({ status: "failed", answer: answer.output.content }); // the planner's answer stays the session's answer
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * planning_agent: user_request → plan (to dispatch_agent), or an UNPLANNABLE failed synthesis to
- * COMPLETE. Without an LLM it plans by capability types; with one it asks for a plan as JSON and
- * validates it, falling back to the type planner when the LLM's plan is not usable. Approved
- * insert_before rules are applied to whichever plan wins, and the result is validated again.
+ * planning_agent: user_request → plan (to dispatch_agent), or an UNPLANNABLE failed synthesis sent
+ * twice: to COMPLETE (the session's answer) and to memory_agent (which records the failed session,
+ * the user_request riding along as input.content). Without an LLM it plans by capability types;
+ * with one it asks for a plan as JSON and validates it, falling back to the type planner when the
+ * LLM's plan is not usable. Approved insert_before rules are applied to whichever plan wins, and the
+ * result is validated again.
  */
 import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
 import type { JsonObject } from "../../runtime/envelope/types.ts";
@@ -80,16 +82,18 @@ async function planWithLlm(request: UserRequest, ctx: AgentContext, planId: stri
   return { plan };
 }
 
-function unplannable(typed: Extract<TypePlanResult, { ok: false }>, notes: string[]): AgentReply {
+function unplannable(typed: Extract<TypePlanResult, { ok: false }>, notes: string[]): AgentReply[] {
   const message = `Cannot plan this request: ${typed.missing}.`.slice(0, 4000);
-  return {
+  const reply: Omit<AgentReply, "next_agent"> = {
     content_type: "synthesis",
     content: { answer: message, findings: [], contradictions: [], confidence: 0 },
-    next_agent: "COMPLETE",
-    reason: "unplannable request",
     status: { code: "failed", message },
     error: { code: "UNPLANNABLE", message, recoverable: false },
     reasoning: `No chain of capabilities answers this request (category ${typed.category}). ${typed.missing}.`.slice(0, 8000),
     compliance_notes: notes.map((n) => n.slice(0, 1000)),
   };
+  return [
+    { ...reply, next_agent: "COMPLETE", reason: "unplannable request" },
+    { ...reply, next_agent: "memory_agent", reason: "record the unplannable request" },
+  ];
 }

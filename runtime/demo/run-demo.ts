@@ -65,7 +65,7 @@ export async function runDemo(service: RequestService, requests: DemoRequest[], 
   for (const s of submitted) {
     const view = views.get(s.session_id) ?? (await service.session(s.session_id));
     let record = await service.workflowRecord(s.session_id);
-    for (let i = 0; i < 20 && !record && view.finished_at && view.trace.some((h) => h.content_type === "dispatch_report"); i++) {
+    for (let i = 0; i < 20 && !record && view.finished_at; i++) {
       await new Promise((r) => setTimeout(r, 100));
       record = await service.workflowRecord(s.session_id);
     }

@@ -4,8 +4,8 @@
  */
 import type { AgentContext, AgentRecords, HandlerResult, AgentReply } from "../../runtime/agents/handler.ts";
 import { ManualClock } from "../../runtime/envelope/clock.ts";
-import { buildEnvelope } from "../../runtime/envelope/build.ts";
-import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
+import { buildEnvelope, type DraftError } from "../../runtime/envelope/build.ts";
+import type { Envelope, EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
@@ -64,15 +64,24 @@ export function fakeContext(options: FakeOptions): FakeContext {
   };
 }
 
-/** An envelope from `from` to `to`, as the bus would deliver it. */
-export function delivered(from: string, to: string, content_type: string, content: JsonObject, input: JsonObject | null = null): Envelope {
+/** An envelope from `from` to `to`, as the bus would deliver it (by default answering dispatch_agent). */
+export function delivered(
+  from: string,
+  to: string,
+  content_type: string,
+  content: JsonObject,
+  input: JsonObject | null = null,
+  extra: { source?: string; status?: EnvelopeStatus; error?: DraftError } = {},
+): Envelope {
   return buildEnvelope(
     {
       sender: { name: from, type: "operational", abbr: from.replace(/_agent$/, "").replace(/[^a-z0-9]/g, "") },
-      input: { source: "dispatch_agent", content: input },
+      input: { source: extra.source ?? "dispatch_agent", content: input },
       output: { content_type, content },
       next_agent: { name: to, reason: "test" },
       metadata: { session_id: "s-test0001", request_id: "r-test0001", sequence_number: 7, parent_message_id: "msg-dispatch-20261121-095959-aa" },
+      ...(extra.status ? { status: extra.status } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
     },
     { clock: ManualClock.at("2026-11-21T09:59:59.000Z"), timezone: "UTC" },
   );
