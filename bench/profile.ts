@@ -17,12 +17,10 @@ import type { Envelope } from "../runtime/envelope/types.ts";
 import { ENVELOPE_SCHEMA_ID } from "../runtime/schemas/registry.ts";
 import { HOP_AGENTS, type Agentbus } from "./agentbus.ts";
 import type { RawBullMQ } from "./raw.ts";
-import { chains, makeEnvelopes } from "./scenarios.ts";
+import { NO_CPU_PROBES, chains, makeEnvelopes } from "./scenarios.ts";
 import { median } from "./stats.ts";
 
 type Fn = (...args: never[]) => unknown;
-
-const noRedisCpu = (): Promise<null> => Promise.resolve(null);
 
 /** µs per call of fn, after a warm-up; the median of 5 rounds. */
 function cost(fn: () => unknown, iterations = 2000): number {
@@ -139,12 +137,22 @@ async function stageTimes(ab: Agentbus, raw: RawBullMQ | null, concurrency: numb
   bus.claims.claim = stages.wrapAsync("sequence claim (1 Redis round trip)", originals.claim);
   bus.enqueue = stages.wrapAsync("bus.enqueue → Queue.add", originals.enqueue);
   const restore = HOP_AGENTS.map((n) => wrapQueueAdd(stages, "  of which Queue.add", bus.queue(n)));
-  ab.hostHook = (host, agent) => {
+  ab.hostHook = (host) => {
     host.process = stages.wrapAsync("AgentHost.process (whole delivery)", host.process.bind(host));
-    agent.handler = stages.wrapAsync("handler", agent.handler);
   };
-  const abRun = await chains(ab.chain, makeEnvelopes(count, HOP_AGENTS[0] as string), concurrency, 1, noRedisCpu);
+  // startAgents copies the loaded agent (to set the concurrency), so wrap the handler before it does.
+  const handlers = HOP_AGENTS.map((n) => {
+    const agent = ab.runtime.agents.get(n);
+    if (!agent) throw new Error(`${n} not loaded`);
+    const original = agent.handler;
+    agent.handler = stages.wrapAsync("handler", original);
+    return () => {
+      agent.handler = original;
+    };
+  });
+  const abRun = await chains(ab.chain, makeEnvelopes(count, HOP_AGENTS[0] as string), concurrency, 1, NO_CPU_PROBES);
   ab.hostHook = null;
+  for (const r of handlers) r();
   bus.validate = originals.validate;
   bus.claims.claim = originals.claim;
   bus.enqueue = originals.enqueue;
@@ -162,7 +170,7 @@ async function stageTimes(ab: Agentbus, raw: RawBullMQ | null, concurrency: numb
   if (raw) {
     const rawStages = new Stages();
     const rawRestore = raw.hopQueues().map((q) => wrapQueueAdd(rawStages, "Queue.add", q));
-    const rawRun = await chains(raw.chain, makeEnvelopes(count, HOP_AGENTS[0] as string), concurrency, 1, noRedisCpu);
+    const rawRun = await chains(raw.chain, makeEnvelopes(count, HOP_AGENTS[0] as string), concurrency, 1, NO_CPU_PROBES);
     for (const r of rawRestore) r();
     const add = rawStages.ms.get("Queue.add");
     lines.push(

@@ -134,14 +134,15 @@ export class Runtime {
   }
 
   /**
-   * Start a worker for each named agent (all loaded agents by default). `concurrency` overrides
-   * the specs' (benchmarks compare like with like through it).
+   * Start a worker for each named agent (all loaded agents by default) and return the new hosts.
+   * `concurrency` overrides the specs' (benchmarks compare like with like through it).
    */
   startAgents(names: readonly string[] = this.agents.names(), overrides: { concurrency?: number } = {}): AgentHost[] {
     const unknown = names.filter((n) => !this.agents.get(n));
     if (unknown.length > 0) {
       throw new ConfigError(`cannot start unknown agent(s): ${unknown.join(", ")} (loaded: ${this.agents.names().join(", ") || "none"})`);
     }
+    const started: AgentHost[] = [];
     for (const name of names) {
       const loaded = this.agents.get(name);
       if (!loaded) continue;
@@ -158,8 +159,9 @@ export class Runtime {
       });
       host.start();
       this.hosts.push(host);
+      started.push(host);
     }
-    return this.hosts;
+    return started;
   }
 
   /** Schedules the audit retention job (servers only: `agentbus start`). */
