@@ -68,7 +68,9 @@ function nextSteps(apiUrl: string | undefined, dataDir: string): string {
   const lines = [
     "",
     "agentbus is running. Next, in another terminal:",
-    '  npx agentbus submit "Summarize http://127.0.0.1:4400/pages/solar.html" --wait   (after `npx agentbus demo --serve-only`)',
+    "  npx agentbus demo --serve-only --port 4400 &                           a local demo site",
+    '  npx agentbus submit "Summarize http://127.0.0.1:4400/pages/solar.html" --wait',
+    "  npx agentbus demo                      a varied set of requests and a table of outcomes",
     "  npx agentbus trace <session_id>        the hops of a session",
     "  npx agentbus dead-letters              anything refused or failed, with reasons",
   ];
