@@ -1,9 +1,11 @@
 /**
  * The benchmark's figures: rows with raw BullMQ / agentbus without audit / agentbus with the audit
- * log, ratios against raw and targets, as a table or as JSON; and the audit append section.
+ * log, ratios against raw and targets, as a table or as JSON; the audit append section; and the
+ * end-to-end section (whole sessions).
  */
 import { cpus, loadavg } from "node:os";
 import type { AppendFigures } from "./audit-append.ts";
+import type { Dist, E2eFigures } from "./e2e.ts";
 import { median, percentile } from "./stats.ts";
 import type { ChainResult, FloodResult, SystemLabel } from "./scenarios.ts";
 
@@ -203,5 +205,51 @@ export function appendTable(figures: readonly AppendFigures[], skipped: readonly
     "(PGlite runs inside this process: its CPU is in the node figures; postgres CPU counts every local postgres process)",
   ];
   if (skipped.length > 0) out.push(`not measured: ${skipped.join("; ")}`);
+  return out.join("\n");
+}
+
+/** The end-to-end section: whole sessions through the pipeline agents; no raw BullMQ counterpart. */
+export function e2eTable(f: E2eFigures | null, m: Machine, skipped: string | null): string {
+  if (!f) return `end to end (whole sessions): not measured${skipped ? ` (${skipped})` : ""}`;
+  const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : "—");
+  const dist = (d: Dist): string => `p50 ${ms(d.p50)}, p99 ${ms(d.p99)}, mean ${ms(d.mean)}, max ${ms(d.max)}`;
+  const statuses = Object.entries(f.statuses).map(([k, v]) => `${k} ${v}`).join(", ");
+  const notSuccess = f.not_success.map((n) => `  ${n.session_id}: ${n.status} ${JSON.stringify(n.error)}`);
+  const a = f.audit;
+  const out = [
+    "end to end: whole sessions through the pipeline agents in agents/ (offline: no LLM), store on Postgres; no raw BullMQ counterpart",
+    `machine: ${m.cores} cores (${m.cpu}), node ${m.node} ${m.platform}, bullmq ${m.bullmq}, redis ${m.redis}, postgres ${m.postgres}; load average ${f.load.start.toFixed(1)} when this section started, ${f.load.end.toFixed(1)} at its end`,
+    `request: "${f.request}" (local page host) → plan ${f.plan.join(" → ")} (${f.plan.length} tasks)`,
+    `agents (concurrency from their specs): ${f.agents.map((x) => `${x.name} ${x.concurrency}`).join(", ")}`,
+    `closed loop: ${f.in_flight} sessions in flight; ${f.warmup_sessions} warm-up sessions, then ${f.sessions} measured, ${f.tail_sessions} more only to keep the loop full until the last measured one finished`,
+    `finished = the session row has finished_at (set with the 'completed' audit row when the synthesis reaches COMPLETE); found by one query for all open sessions every ${f.poll_ms} ms (${f.poll.queries} queries, ${f.poll.mean_query_ms.toFixed(1)} ms each)`,
+    "",
+    ...grid(
+      ["figure", "value"],
+      [
+        ["sessions/s (every finish from the first measured submit to the last measured finish)", `${f.sessions_per_s.toFixed(1)}  (${f.finished_in_window} in ${(f.ms / 1000).toFixed(1)} s; the measured sessions alone, first to last finish: ${f.measured_sessions_per_s.toFixed(1)})`],
+        ["session latency, recorded (finished_at − started_at), ms", dist(f.latency_recorded_ms)],
+        ["session latency, observed by the client (submit → seen finished), ms", dist(f.latency_observed_ms)],
+        ["RequestService.submit, ms", dist(f.submit_ms)],
+        ["mean recorded latency by tenth of the measured sessions (submission order), ms", f.latency_by_tenth_ms.map(ms).join(" ")],
+        ["statuses of the measured sessions", `${statuses}${f.other_not_success > 0 ? `; warm-up/tail not success: ${f.other_not_success}` : ""}`],
+        ["workflow records (memory agent)", `${f.workflow_records.written} of ${f.sessions}: ${Object.entries(f.workflow_records.statuses).map(([k, v]) => `${k} ${v}`).join(", ")}`],
+        ["audit rows of the measured sessions", `${a.rows} (${a.rows_per_session.toFixed(1)} a session); ${a.rows_per_flush.toFixed(0)} rows per flush in the window (${a.flushes} flushes)`],
+        ["audit verify afterwards (whole schema)", `${a.verify_ok ? "ok" : `FAILED: ${a.verify_problem ?? "?"}`}: ${a.verify_chains} chains, ${a.verify_rows} rows in ${(a.verify_ms / 1000).toFixed(1)} s`],
+        ["CPU per session, ms: bench process (all agents) / redis-server / postgres (all local)", `${f.cpu_per_session_ms.node.toFixed(1)} / ${f.cpu_per_session_ms.redis.toFixed(1)} / ${f.cpu_per_session_ms.postgres.toFixed(1)}`],
+      ],
+      99,
+      99,
+    ),
+    "",
+    "where a measured session's time goes (audit rows' recorded_at: queue = published → delivered; handles = delivered → first reply recorded):",
+    ...grid(
+      ["stage", "per session", "mean ms", "p50 ms", "p99 ms", "share of latency"],
+      f.stages.map((s) => [s.stage, s.per_session.toFixed(1), s.mean_ms.toFixed(1), s.p50_ms.toFixed(0), s.p99_ms.toFixed(0), Number.isFinite(s.share) ? `${(s.share * 100).toFixed(1)} %` : "—"]),
+      1,
+      5,
+    ),
+  ];
+  if (notSuccess.length > 0) out.push("", "measured sessions that did not succeed (first 10):", ...notSuccess);
   return out.join("\n");
 }

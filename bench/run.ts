@@ -18,6 +18,10 @@
  *   load     4-queue hop chain (user → hop1 → hop2 → hop3 → hop4 → COMPLETE) with 4×C chains in
  *            flight; chains/s, and hop latencies under load.
  *   latency  the same chain, one chain in flight: the unloaded hop latency.
+ *   e2e      not a comparison: whole sessions through the pipeline agents in agents/ (offline, store on
+ *            Postgres in schema abbench_<hex>_e2e, a local page host), `Summarize <page>` = a 3-task
+ *            plan, a closed loop of 200 sessions in flight; sessions/s, p50/p99 session latency,
+ *            statuses, audit rows and `audit verify` afterwards, where the time goes (bench/e2e.ts).
  * Hop latency is measured in-process with performance.now(): from the start of hop k's handler
  * (raw: processor) to the start of hop k+1's, so it covers hop k's sending (raw: Queue.add;
  * agentbus: sequence claim, reply build, validation, audit append, Queue.add), BullMQ's delivery
@@ -27,16 +31,19 @@
  *   --messages N      messages per add → process trial (the chain trials send N/4 chains = N messages)
  *   --concurrency C   worker concurrency of every queue/agent
  *   --reps R          measured repetitions per scenario and system (after one warm-up)
- *   --quick           a ~20 s run: fewer messages, repetitions and audit rows, no PGlite
- *   --no-audit        leave out agentbus + audit log and the audit append benchmark (no Postgres needed)
+ *   --quick           a ~35 s run: fewer messages, repetitions, audit rows and e2e sessions, no PGlite
+ *   --no-audit        leave out agentbus + audit log, the audit append benchmark and e2e (no Postgres needed)
  *   --append-rows N   audit rows per audit append repetition; --append-reps R its repetitions
  *   --no-pglite       leave out the audit append benchmark on embedded PGlite
  *   --json            figures as JSON on stdout; progress goes to stderr either way
  *   --profile         after the figures, time agentbus's hop path stage by stage (bench/profile.ts)
- *   --only S          run one system only (raw | agentbus | audit), e.g. under `node --cpu-prof`
+ *   --only S          run one system only (raw | agentbus | audit), e.g. under `node --cpu-prof`; or e2e alone
+ *   --no-e2e          leave out the end-to-end sessions
+ *   --e2e-sessions N  measured sessions (default 1000, --quick 300); --e2e-in-flight N (default 200);
+ *   --e2e-warmup N    warm-up sessions before them (default: as many as in flight)
  *   --scenarios LIST  a subset of flood,load,latency (with --only, for profiling one path)
- * Redis: REDIS_URL or redis://127.0.0.1:6379; every key lives under fresh `abbench-<hex>:` and
- * `abbench-<hex>.audit:` prefixes, deleted at the end (also on Ctrl-C).
+ * Redis: REDIS_URL or redis://127.0.0.1:6379; every key lives under fresh `abbench-<hex>:`,
+ * `abbench-<hex>.audit:` and `abbench-<hex>.e2e:` prefixes, deleted at the end (also on Ctrl-C).
  */
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
@@ -47,11 +54,12 @@ import { schemaRegistry } from "../runtime/schemas/registry.ts";
 import { Agentbus, HOP_AGENTS, SINK_AGENT, type AuditLogCheck } from "./agentbus.ts";
 import { appendOnPglite, appendOnPostgres, type AppendFigures } from "./audit-append.ts";
 import { EventCapture } from "./audit-rows.ts";
+import { E2eBench, type E2eFigures } from "./e2e.ts";
 import { DATABASE_URL, dropSchemas, postgresCpuReader, postgresVersion, runSchema } from "./postgres.ts";
 import { RawBullMQ } from "./raw.ts";
 import { dropPrefixes, redisCpuReader, redisVersion } from "./redis.ts";
 import { chains, flood, makeEnvelopes, type BenchSystem, type ChainResult, type CpuProbes, type FloodResult, type SystemLabel } from "./scenarios.ts";
-import { appendTable, emptyTrials, machine, rows, table } from "./report.ts";
+import { appendTable, e2eTable, emptyTrials, machine, rows, table } from "./report.ts";
 import { profileHopPath } from "./profile.ts";
 
 const { values: args } = parseArgs({
@@ -68,6 +76,10 @@ const { values: args } = parseArgs({
     profile: { type: "boolean", default: false },
     only: { type: "string" },
     scenarios: { type: "string", default: "flood,load,latency" },
+    "no-e2e": { type: "boolean", default: false },
+    "e2e-sessions": { type: "string" },
+    "e2e-in-flight": { type: "string" },
+    "e2e-warmup": { type: "string" },
   },
 });
 
@@ -79,7 +91,7 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 }
 
 const QUICK = args.quick;
-const MESSAGES = positive("messages", args.messages, QUICK ? 1000 : 2000);
+const MESSAGES = positive("messages", args.messages, QUICK ? 1000 : 1500); // 2000 before the e2e section joined the default run
 const CONCURRENCY = positive("concurrency", args.concurrency, 8);
 const REPS = positive("reps", args.reps, QUICK ? 2 : 4);
 const APPEND_ROWS = positive("append-rows", args["append-rows"], QUICK ? 3000 : 9000);
@@ -94,9 +106,16 @@ const PREFIX = `abbench-${randomBytes(4).toString("hex")}`;
 const AUDIT_PREFIX = `${PREFIX}.audit`;
 const SCHEMA = runSchema();
 const APPEND_SCHEMA = `${SCHEMA}_append`;
-const ONLY = args.only as SystemLabel | undefined;
-if (ONLY !== undefined && !["raw", "agentbus", "audit"].includes(ONLY)) throw new Error(`--only must be raw, agentbus or audit, got ${ONLY}`);
+const E2E_SESSIONS = positive("e2e-sessions", args["e2e-sessions"], QUICK ? 300 : 1000);
+const E2E_IN_FLIGHT = positive("e2e-in-flight", args["e2e-in-flight"], 200);
+const E2E_WARMUP = positive("e2e-warmup", args["e2e-warmup"], E2E_IN_FLIGHT);
+const E2E_PREFIX = `${PREFIX}.e2e`;
+const E2E_SCHEMA = `${SCHEMA}_e2e`;
+const ONLY = args.only as SystemLabel | "e2e" | undefined;
+if (ONLY !== undefined && !["raw", "agentbus", "audit", "e2e"].includes(ONLY)) throw new Error(`--only must be raw, agentbus, audit or e2e, got ${ONLY}`);
 const AUDIT = !args["no-audit"] && (ONLY === undefined || ONLY === "audit");
+/** Why the end-to-end sessions are left out, or null when they run. */
+const E2E_SKIPPED = args["no-e2e"] ? "--no-e2e" : args["no-audit"] ? "--no-audit: sessions need the store on Postgres" : ONLY !== undefined && ONLY !== "e2e" ? "--only" : null;
 const PGLITE = !args["no-pglite"] && !QUICK;
 
 type Scenario = "flood" | "load" | "latency";
@@ -108,6 +127,8 @@ const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
 /** The systems open right now; closed (workers first) before the keys are deleted, also on Ctrl-C. */
 const systems: BenchSystem[] = [];
+/** The end-to-end bench while it is open (closed with the systems, also on Ctrl-C). */
+let e2eBench: E2eBench | null = null;
 const redisCpu = redisCpuReader(REDIS_URL);
 const probes: CpuProbes = { redis: redisCpu.read, postgres: postgresCpuReader(DATABASE_URL) };
 const schemas: string[] = [];
@@ -166,6 +187,22 @@ async function auditAppend(): Promise<{ figures: AppendFigures[]; skipped: strin
   return { figures, skipped };
 }
 
+/** Whole sessions through the pipeline agents (bench/e2e.ts); null when left out. */
+async function endToEnd(): Promise<E2eFigures | null> {
+  if (E2E_SKIPPED !== null) return null;
+  log(`end to end: ${E2E_SESSIONS} sessions (after ${E2E_WARMUP} warm-up), ${E2E_IN_FLIGHT} in flight, prefix ${E2E_PREFIX}, schema ${E2E_SCHEMA}`);
+  const t0 = performance.now();
+  schemas.push(E2E_SCHEMA);
+  e2eBench = await E2eBench.open({ redisUrl: REDIS_URL, prefix: E2E_PREFIX, databaseUrl: DATABASE_URL, schema: E2E_SCHEMA, sessions: E2E_SESSIONS, warmup: E2E_WARMUP, inFlight: E2E_IN_FLIGHT, pollMs: 50, probes, log });
+  try {
+    return await e2eBench.run();
+  } finally {
+    await e2eBench.close();
+    e2eBench = null;
+    log(`  e2e section took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const topology = loadTopology(schemaRegistry());
@@ -173,12 +210,19 @@ async function main(): Promise<void> {
   const trials = emptyTrials();
   try {
     let pgVersion = "not used";
-    if (AUDIT) {
+    if (AUDIT || E2E_SKIPPED === null) {
       const pg = await postgresVersion(DATABASE_URL);
       if (!pg.ok) throw new Error(`Postgres at ${DATABASE_URL} is not reachable (${pg.error}); set DATABASE_URL, or run with --no-audit`);
       pgVersion = pg.version;
     }
     const m = machine(bullmq, await redisVersion(REDIS_URL), pgVersion);
+    if (ONLY === "e2e") {
+      const e2e = await endToEnd();
+      m.load.end = loadavg()[0] ?? 0;
+      if (args.json) process.stdout.write(`${JSON.stringify({ machine: m, e2e: e2e ?? { skipped: E2E_SKIPPED } }, null, 2)}\n`);
+      else process.stdout.write(`${e2eTable(e2e, m, E2E_SKIPPED)}\n`);
+      return;
+    }
     log(`agentbus bench: prefix ${PREFIX}, redis ${REDIS_URL}, ${AUDIT ? `postgres ${DATABASE_URL} schema ${SCHEMA}, ` : ""}${MESSAGES} messages, concurrency ${CONCURRENCY}, ${REPS} reps`);
     await openSystems(topology);
     log("warm-up");
@@ -209,14 +253,16 @@ async function main(): Promise<void> {
     if (check) log(`audit log check: ${check.written}/${check.appended} rows committed, ${check.rows_in_table} in audit_log, ${check.chains} chains, verify ${check.verify_ok ? "ok" : `FAILED: ${check.problem}`} (${check.ms.toFixed(0)} ms)`);
     const append = ONLY === undefined || ONLY === "audit" ? await auditAppend() : { figures: [], skipped: ["--only"] };
     m.load.end = loadavg()[0] ?? 0;
+    // The comparison's systems stay open (for --profile), but idle: their trials stopped their workers.
+    const e2e = await endToEnd();
 
     const params = { messages: MESSAGES, chains: CHAINS, latency_chains: LATENCY_CHAINS, concurrency: CONCURRENCY, window: WINDOW, batch: BATCH, reps: REPS, append_rows: APPEND_ROWS, append_reps: APPEND_REPS };
     if (ONLY === undefined) {
       const figures = rows(trials);
       if (args.json) {
         const auditAppendJson = { ...Object.fromEntries(append.figures.map((f) => [f.backend, f])), skipped: append.skipped };
-        process.stdout.write(`${JSON.stringify({ machine: m, params, rows: figures, audit_log_check: check, audit_append: auditAppendJson }, null, 2)}\n`);
-      } else process.stdout.write(`${table(figures, m, params)}\n${checkLine(check)}\n\n${appendTable(append.figures, append.skipped)}\n`);
+        process.stdout.write(`${JSON.stringify({ machine: m, params, rows: figures, audit_log_check: check, audit_append: auditAppendJson, e2e: e2e ?? { skipped: E2E_SKIPPED } }, null, 2)}\n`);
+      } else process.stdout.write(`${table(figures, m, params)}\n${checkLine(check)}\n\n${appendTable(append.figures, append.skipped)}\n\n${e2eTable(e2e, m, E2E_SKIPPED)}\n`);
     } else if (ONLY === "audit") process.stdout.write(`${appendTable(append.figures, append.skipped)}\n`);
 
     if (args.profile) {
@@ -241,6 +287,8 @@ function checkLine(c: AuditLogCheck | null): string {
 
 async function closeAll(): Promise<void> {
   for (const sys of systems.splice(0)) await sys.close();
+  await e2eBench?.close();
+  e2eBench = null;
   redisCpu.close();
 }
 
@@ -248,8 +296,8 @@ async function cleanUp(): Promise<void> {
   try {
     await closeAll();
   } finally {
-    const deleted = await dropPrefixes(REDIS_URL, [PREFIX, AUDIT_PREFIX]);
-    log(`cleaned up ${deleted} keys under ${PREFIX}:* and ${AUDIT_PREFIX}:*`);
+    const deleted = await dropPrefixes(REDIS_URL, [PREFIX, AUDIT_PREFIX, E2E_PREFIX]);
+    log(`cleaned up ${deleted} keys under ${PREFIX}:*, ${AUDIT_PREFIX}:* and ${E2E_PREFIX}:*`);
     if (schemas.length > 0) {
       await dropSchemas(DATABASE_URL, schemas.splice(0));
       log(`dropped Postgres schema(s) ${SCHEMA}*`);
@@ -261,7 +309,7 @@ process.once("SIGINT", () => {
   log(`interrupted: stopping workers, then deleting keys under ${PREFIX}* and schemas ${SCHEMA}*`);
   const giveUp = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
   Promise.race([closeAll(), giveUp])
-    .then(() => dropPrefixes(REDIS_URL, [PREFIX, AUDIT_PREFIX]))
+    .then(() => dropPrefixes(REDIS_URL, [PREFIX, AUDIT_PREFIX, E2E_PREFIX]))
     .then(() => dropSchemas(DATABASE_URL, schemas.splice(0)))
     .catch((err: unknown) => log(`cleanup failed: ${String(err)}`))
     .finally(() => process.exit(130));

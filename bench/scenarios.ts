@@ -73,7 +73,7 @@ export const NO_CPU_PROBES: CpuProbes = { redis: () => Promise.resolve(null), po
 const delta = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : b - a);
 
 /** CPU meter for a timed window: start it just before t0, stop it just after the window ends. */
-async function meter(probes: CpuProbes): Promise<() => Promise<CpuSpent>> {
+export async function meter(probes: CpuProbes): Promise<() => Promise<CpuSpent>> {
   const redis0 = await probes.redis();
   const pg0 = probes.postgres();
   const node0 = process.cpuUsage();
