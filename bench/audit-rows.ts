@@ -110,7 +110,7 @@ function stage(sql: string): string {
   if (/audit_batches" WHERE batch_id/.test(sql)) return "retry check (audit_batches)";
   if (/FOR UPDATE/.test(sql)) return "chain heads: lock (SELECT … FOR UPDATE)";
   if (/^\s*INSERT INTO \S+"chain_heads"/.test(sql)) return "chain heads: insert missing (ON CONFLICT DO NOTHING)";
-  if (/^\s*INSERT INTO \S+"audit_log"/.test(sql)) return "audit_log: multi-row INSERT (unnest)";
+  if (/^\s*INSERT INTO \S+"audit_log"/.test(sql)) return "audit_log: multi-row INSERT (VALUES)";
   if (/^\s*WITH batch/.test(sql)) return "chain heads: advance + audit_batches row";
   if (/"sessions"/.test(sql)) return "sessions: projection upsert";
   return sql.trim().slice(0, 40);

@@ -87,6 +87,53 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     expect((await verifyAudit(db, { sessionId: "s-b2" })).rows).toBe(60);
   });
 
+  it("splits a batch past Postgres's 65535-parameter limit into several INSERTs in one transaction", async () => {
+    const db = await freshDb("chunk");
+    const inserts: Array<{ placeholders: number; last: number; params: number }> = [];
+    let transactions = 0;
+    // Records the audit_log INSERTs of every flush transaction.
+    const recording: Db = {
+      schema: db.schema,
+      backend: db.backend,
+      query: (text, params) => db.query(text, params),
+      close: () => db.close(),
+      transaction: (fn) =>
+        db.transaction((tx) => {
+          transactions++;
+          return fn({
+            query: (text, params) => {
+              if (/^\s*INSERT INTO \S+"audit_log"/.test(text)) {
+                const slots = text.match(/\$\d+/g) ?? [];
+                inserts.push({ placeholders: slots.length, last: Number(slots.at(-1)?.slice(1)), params: params?.length ?? 0 });
+              }
+              return tx.query(text, params);
+            },
+          });
+        }),
+    };
+    const writer = new AuditWriter(recording, { maxBatchRows: 12_000, maxBuffered: 50_000, flushIntervalMs: 60_000, logger: quiet });
+    const tiny = (s: string, seq: number): Record<string, unknown> => ({ message_id: `m-${s}-${seq}`, metadata: { session_id: s, sequence_number: seq } });
+    const rows = (n: number, tag: string): void => {
+      for (let i = 0; i < n; i++) writer.append({ outcome: i % 2 ? "delivered" : "published", agent: "a", envelope: tiny(`s-${tag}${i % 97}`, Math.floor(i / 97) + 1) });
+    };
+    rows(11_000, "x"); // 5461 + 5461 + 78 rows
+    await writer.flush();
+    rows(30, "y"); // a smaller batch after a larger one
+    await writer.flush();
+    rows(5_462, "z"); // one past the limit
+    await writer.close();
+
+    expect(transactions).toBe(3);
+    expect(inserts.map((i) => i.params / 12)).toEqual([5461, 5461, 78, 30, 5461, 1]);
+    for (const i of inserts) {
+      expect(i.params).toBeLessThanOrEqual(65_535);
+      expect(i.placeholders).toBe(i.params); // $1 … $n, one per parameter
+      expect(i.last).toBe(i.params);
+    }
+    expect(writer.stats()).toMatchObject({ appended: 16_492, written: 16_492, flushErrors: 0 });
+    expect(await verifyAudit(db)).toMatchObject({ ok: true, rows: 16_492, chains: 97 + 30 + 97 });
+  }, 60_000);
+
   it("refuses casual UPDATE, DELETE and TRUNCATE of audit rows", async () => {
     const db = await freshDb("guard");
     await fill(db, ["s-g1"], 2);
