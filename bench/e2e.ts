@@ -28,142 +28,17 @@ import { PROJECT_ROOT } from "../runtime/paths.ts";
 import { Runtime } from "../runtime/runtime.ts";
 import { verifyAudit } from "../runtime/store/index.ts";
 import { committed } from "./agentbus.ts";
-import { meter, type CpuProbes, type CpuSpent } from "./scenarios.ts";
+import { meter, type CpuSpent } from "./scenarios.ts";
 import { percentile } from "./stats.ts";
+import { sessionStages } from "./e2e-stages.ts";
+import type { Dist, E2eFigures, E2eOptions, Finished, LoopResult } from "./e2e-types.ts";
+
+export type { Dist, E2eFigures, E2eOptions } from "./e2e-types.ts";
 
 export const PIPELINE_AGENTS_DIR = join(PROJECT_ROOT, "agents");
 export const PIPELINE_AGENTS = ["planning_agent", "dispatch_agent", "action_agent", "reasoning_agent", "memory_agent"];
 const EXPECTED_PLAN = ["fetch", "extract_text", "summarize"];
 const STALL_MS = 30_000;
-
-export interface E2eOptions {
-  redisUrl: string;
-  prefix: string;
-  databaseUrl: string;
-  schema: string;
-  /** Measured sessions (after the warm-up). */
-  sessions: number;
-  /** Sessions of the warm-up closed loop (after one single session that checks the plan). */
-  warmup: number;
-  inFlight: number;
-  pollMs: number;
-  probes: CpuProbes;
-  log: (msg: string) => void;
-}
-
-export interface Dist {
-  p50: number;
-  p99: number;
-  mean: number;
-  max: number;
-}
-
-export interface Stage {
-  /** "queue → agent (content_type)": published → delivered; "agent handles content_type": delivered → its first reply recorded. */
-  stage: string;
-  /** How many of them a session has, on average. */
-  per_session: number;
-  mean_ms: number;
-  p50_ms: number;
-  p99_ms: number;
-  /** per_session × mean_ms / mean recorded session latency; NaN for memory's stages, which run after the session finished. */
-  share: number;
-}
-
-export interface E2eFigures {
-  request: string;
-  plan: string[];
-  agents: Array<{ name: string; concurrency: number }>;
-  sessions: number;
-  /** The single plan-checking session plus the warm-up loop's. */
-  warmup_sessions: number;
-  /** Submitted after the measured ones to keep the loop full until the last measured one finished. */
-  tail_sessions: number;
-  in_flight: number;
-  poll_ms: number;
-  /**
-   * finished_in_window / window: every session (warm-up, measured or tail) found finished between
-   * the first measured submit and the last measured finish, with `in_flight` open all along.
-   */
-  sessions_per_s: number;
-  /** The window: first measured submit → the poll that found the last measured session finished. */
-  ms: number;
-  /** Sessions (any phase) found finished in the window. */
-  finished_in_window: number;
-  /**
-   * The same rate from the measured sessions alone: (sessions − 1) / (first measured finish → last).
-   * A shorter interval; it differs from sessions_per_s by where the latency waves (see
-   * latency_by_tenth_ms) fall, a hint of how precise either is.
-   */
-  measured_sessions_per_s: number;
-  /**
-   * Mean recorded latency of each tenth of the measured sessions, in submission order. It moves in
-   * waves: sessions advance in cohorts (the warm-up starts 200 at once, and dispatch_agent's queue
-   * is FIFO), so a run's figures depend a little on where it cuts them.
-   */
-  latency_by_tenth_ms: number[];
-  /** finished_at − started_at of the session row, both written by the runtime. */
-  latency_recorded_ms: Dist;
-  /** submit() called → the poll that saw finished_at: what this closed-loop client waited. */
-  latency_observed_ms: Dist;
-  /** How long RequestService.submit took (validation, bus.publish, the session row upsert). */
-  submit_ms: Dist;
-  statuses: Record<string, number>;
-  not_success: Array<{ session_id: string; status: string; error: unknown }>;
-  /** Warm-up and tail sessions that did not end in success (they are not in `statuses`). */
-  other_not_success: number;
-  workflow_records: { written: number; statuses: Record<string, number>; last_after_ms: number };
-  audit: {
-    rows: number;
-    rows_per_session: number;
-    flushes: number;
-    rows_per_flush: number;
-    verify_ok: boolean;
-    verify_problem: string | null;
-    verify_chains: number;
-    verify_rows: number;
-    verify_ms: number;
-  };
-  poll: { queries: number; mean_query_ms: number };
-  cpu_per_session_ms: { node: number; redis: number; postgres: number };
-  stages: Stage[];
-  /** 1-minute load average when this section started and ended (the machine may be shared). */
-  load: { start: number; end: number };
-}
-
-interface Finished {
-  sessionId: string;
-  status: string;
-  error: unknown;
-  recordedMs: number;
-  observedMs: number;
-  submitMs: number;
-  /** performance.now() of the poll that found it finished. */
-  seenAt: number;
-  /** Its place in the order of submission (0 = the loop's first). */
-  index: number;
-}
-
-interface LoopResult {
-  /** The measured sessions, in the order they were found finished. */
-  measured: Finished[];
-  /** The window: first measured submit → last measured session found finished. */
-  ms: number;
-  /** Sessions of any phase found finished inside the window. */
-  finishedInWindow: number;
-  /** Every session the loop submitted. */
-  all: string[];
-  /** Sessions submitted after the measured ones, to keep the loop full (finished untimed). */
-  tail: number;
-  /** Warm-up and tail sessions that did not end in success. */
-  otherNotSuccess: number;
-  queries: number;
-  queryMs: number;
-  /** CPU spent in the window. */
-  cpu: CpuSpent;
-  /** The audit writer in the window. */
-  writer: { flushes: number; written: number };
-}
 
 const dist = (values: readonly number[]): Dist => ({
   p50: percentile(values, 50),
@@ -301,7 +176,7 @@ export class E2eBench {
       },
       poll: { queries: loop.queries, mean_query_ms: loop.queryMs / loop.queries },
       cpu_per_session_ms: perSession(loop.cpu, loop.finishedInWindow),
-      stages: await this.stages(ids, latency.mean),
+      stages: await sessionStages(this.poll, this.t("audit_log"), ids, latency.mean),
       load: { start: loadStart, end: loadavg()[0] ?? 0 },
     };
   }
@@ -423,55 +298,6 @@ export class E2eBench {
       if (performance.now() - t0 > STALL_MS) throw new Error(`e2e: only ${written} of ${ids.length} workflow records written after ${STALL_MS} ms`);
       await sleep(this.o.pollMs);
     }
-  }
-
-  /**
-   * Where a session's time goes, from the audit rows' recorded_at (taken when the bus reports the
-   * event, before it acts): each message's wait in its queue (published → delivered), and each
-   * agent's handling of it (delivered → the first reply it recorded: published, or completed when
-   * addressed to COMPLETE).
-   */
-  private async stages(ids: readonly string[], meanLatencyMs: number): Promise<Stage[]> {
-    const r = await this.poll.query<{ stage: string; n: number; mean: number; p50: number; p99: number }>(
-      `WITH r AS (
-         SELECT session_id, message_id, outcome, agent, recorded_at,
-                envelope->'metadata'->>'parent_message_id' AS parent,
-                envelope->'output'->>'content_type' AS ct,
-                envelope->'next_agent'->>'name' AS next
-         FROM ${this.t("audit_log")} WHERE session_id = ANY($1::text[]) AND envelope IS NOT NULL
-       ),
-       waits AS (
-         SELECT 'queue → ' || d.agent || ' (' || p.ct || ')' AS stage, d.recorded_at - p.recorded_at AS took, p.recorded_at AS at
-         FROM r p JOIN r d ON d.message_id = p.message_id AND d.outcome = 'delivered'
-         WHERE p.outcome = 'published'
-       ),
-       handled AS (
-         SELECT d.agent || ' handles ' || d.ct AS stage, min(x.recorded_at) - d.recorded_at AS took, d.recorded_at AS at
-         FROM r d JOIN r x ON x.parent = d.message_id AND x.outcome IN ('published', 'completed') AND x.session_id = d.session_id
-         WHERE d.outcome = 'delivered'
-         GROUP BY d.message_id, d.agent, d.ct, d.recorded_at
-       ),
-       s AS (SELECT stage, extract(epoch FROM took) * 1000 AS ms, at FROM waits UNION ALL SELECT stage, extract(epoch FROM took) * 1000, at FROM handled)
-       SELECT stage, count(*)::int AS n, avg(ms)::float8 AS mean,
-              (percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::float8 AS p50,
-              (percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::float8 AS p99,
-              min(at) AS first_at
-       FROM s GROUP BY stage ORDER BY first_at`,
-      [ids],
-    );
-    // Order by where the stage first happens in a session, not in the whole run.
-    const order = (stage: string): number => {
-      const at = ["planning_agent (user_request)", "planning_agent handles", "dispatch_agent (plan)", "dispatch_agent handles plan", "action_agent (task)", "action_agent handles", "dispatch_agent (action_result)", "dispatch_agent handles action_result", "reasoning_agent", "memory_agent"];
-      const i = at.findIndex((a) => stage.includes(a));
-      return i < 0 ? at.length : i;
-    };
-    return r.rows
-      .map((x) => {
-        const after = x.stage.includes("memory_agent"); // the session finished when reasoning's synthesis reached COMPLETE
-        const perSessionCount = x.n / ids.length;
-        return { stage: after ? `${x.stage} (after finish)` : x.stage, per_session: perSessionCount, mean_ms: x.mean, p50_ms: x.p50, p99_ms: x.p99, share: after ? Number.NaN : (perSessionCount * x.mean) / meanLatencyMs };
-      })
-      .sort((a, b) => order(a.stage) - order(b.stage));
   }
 
   async close(): Promise<void> {
