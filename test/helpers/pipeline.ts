@@ -14,7 +14,7 @@ export interface Pipeline {
   site: DemoSite;
   prefix: string;
   schema: string;
-  /** Submits a request and waits until its session has finished and its record is written. */
+  /** Submits a request and waits until its session has finished, its record is written and recorded as sent. */
   run(text: string, timeoutMs?: number): Promise<{ view: SessionView; record: WorkflowRecordLike | null }>;
   close(): Promise<void>;
 }
@@ -44,9 +44,11 @@ export async function openPipeline(name: string, options: { agents?: string[] } 
       const { session_id } = await service.submit({ text }, "user");
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const view = await service.session(session_id);
         const record = (await service.workflowRecord(session_id)) as WorkflowRecordLike | null;
-        if (view.finished_at && record) return { view, record };
+        const view = await service.session(session_id);
+        // Done when the memory agent's completion is in the audit log too (it is written a moment
+        // after the record, in the next audit flush).
+        if (view.finished_at && record && view.trace.some((h) => h.event === "completed" && h.from === "memory_agent")) return { view, record };
         if (Date.now() > deadline) throw new Error(`session ${session_id} for "${text}" did not finish with a record: ${JSON.stringify({ status: view.status, error: view.error, hops: view.trace.length })}`);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -63,11 +63,21 @@ describe("a dispatch worker killed mid-plan", () => {
     expect(view.status).toBe("success");
     expect(record!.tasks.every((t) => t.status === "succeeded")).toBe(true);
     await p.runtime.store!.audit.flush();
-    const rows = await p.runtime.store!.db.query<{ outcome: string; n: string }>(
-      `SELECT outcome, count(*) AS n FROM "${p.schema}".audit_log WHERE session_id = $1 AND envelope->'output'->>'content_type' = 'dispatch_report' GROUP BY outcome`,
-      [view.session_id],
-    );
-    expect(Object.fromEntries(rows.rows.map((r) => [r.outcome, Number(r.n)]))).toMatchObject({ published: 1 });
+    // The report's `published` row is written by the dispatch process's own audit writer (batched):
+    // give it its flush interval, then there must be exactly one report, published and delivered once.
+    const reportRows = async (): Promise<Record<string, number>> => {
+      const rows = await p.runtime.store!.db.query<{ outcome: string; n: string }>(
+        `SELECT outcome, count(*) AS n FROM "${p.schema}".audit_log WHERE session_id = $1 AND envelope->'output'->>'content_type' = 'dispatch_report' GROUP BY outcome`,
+        [view.session_id],
+      );
+      return Object.fromEntries(rows.rows.map((r) => [r.outcome, Number(r.n)]));
+    };
+    let counts = await reportRows();
+    for (let i = 0; i < 50 && !counts.published; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      counts = await reportRows();
+    }
+    expect(counts).toEqual({ published: 1, delivered: 1 });
     expect(view.trace.filter((h) => h.event === "completed" && h.from === "reasoning_agent")).toHaveLength(1);
   });
 });
