@@ -6,7 +6,7 @@ import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Issue } from "../errors/index.ts";
-import { AgentbusError, EnvelopeValidationError } from "../errors/index.ts";
+import { AgentbusError } from "../errors/index.ts";
 import type { Clock } from "../envelope/clock.ts";
 import { validateEnvelope, type RouteBook, type ValidationResult } from "../envelope/validate.ts";
 import { COMPLETE, type Envelope } from "../envelope/types.ts";
@@ -169,9 +169,4 @@ export class Bus {
 
 function queueOf(env: Envelope): string | null {
   return env.next_agent.name === COMPLETE ? null : env.next_agent.name;
-}
-
-export function assertValid(result: ValidationResult, context: string): Envelope {
-  if (!result.ok) throw new EnvelopeValidationError(result.issues, context);
-  return result.envelope;
 }

@@ -37,9 +37,5 @@ export function messageIdOf(value: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
-export function sessionIdOf(value: unknown): string | null {
-  const id = (value as { metadata?: { session_id?: unknown } } | null)?.metadata?.session_id;
-  return typeof id === "string" ? id : null;
-}
 
 export type { Envelope };

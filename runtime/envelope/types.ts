@@ -1,5 +1,5 @@
 /** Envelope and spec types come from the schemas (runtime/schemas/generated); this file names them. */
-import type { Envelope as GeneratedEnvelope, ContentTypeMap } from "../schemas/generated/index.ts";
+import type { Envelope as GeneratedEnvelope } from "../schemas/generated/index.ts";
 
 export type { AgentSpec, ContentTypeMap, ContentTypeName } from "../schemas/generated/index.ts";
 export type {
@@ -21,8 +21,6 @@ export type JsonObject = Record<string, unknown>;
 export type Envelope<C extends JsonObject = JsonObject> = Omit<GeneratedEnvelope, "output"> & {
   output: { content: C; content_type: string };
 };
-
-export type TypedEnvelope<K extends keyof ContentTypeMap> = Envelope<ContentTypeMap[K] & JsonObject>;
 
 export const COMPLETE = "COMPLETE";
 
