@@ -67,7 +67,7 @@ function microCosts(ab: Agentbus): Array<[string, number]> {
         output: { content_type: "user_request", content: env.output.content },
         next_agent: { name: "hop2_agent", reason: "r" },
         metadata: env.metadata,
-        audit: env.audit,
+        audit: { ...env.audit, compliance_notes: [env.audit.compliance_notes] },
         message_id: env.message_id,
       },
       { clock, timezone: tz },

@@ -195,7 +195,7 @@ describe("with an LLM", () => {
       const { plan } = await submit("Summarize https://a.test/ok");
       expect(tasksOf(plan)).toEqual(["t1 fetch", "t2 extract_text", "t3 summarize"]);
       expect(plan?.audit.reasoning).toMatch(/^planned by capability types \(the LLM's plan was not usable\)/);
-      const note = plan?.audit.compliance_notes.find((n) => n.startsWith("LLM plan not used"));
+      const note = plan?.audit.compliance_notes.split("\n").find((n) => n.startsWith("LLM plan not used"));
       expect(note).toContain('t2 input "html" refers to t1.html, but t1 is not in its depends_on');
       expect(note).toContain('t2 uses capability "read_page", which is not registered');
       expect(note).toMatch(/planned by capability types instead$/);

@@ -27,9 +27,28 @@ export interface EnvelopeDraft<C extends JsonObject = JsonObject> {
   status?: EnvelopeStatus;
   error?: DraftError;
   resources?: Partial<EnvelopeResources>;
-  audit?: Partial<EnvelopeAudit>;
+  audit?: DraftAudit;
   /** Supply to make a redelivered reply carry the same id (so the bus de-duplicates it). */
   message_id?: string;
+}
+
+/** The audit block as a builder writes it: compliance notes as a list, one note a line in the envelope. */
+export interface DraftAudit extends Partial<Omit<EnvelopeAudit, "compliance_notes">> {
+  compliance_notes?: string[];
+}
+
+/** The schema's cap on `audit.compliance_notes`. */
+export const COMPLIANCE_NOTES_MAX = 8000;
+
+/** Notes as the envelope carries them: one a line, cut (on a code point) to fit the schema. */
+export function complianceText(notes: readonly string[]): string {
+  const text = notes.map((n) => n.replace(/\r?\n/g, " ")).join("\n");
+  if (text.length <= COMPLIANCE_NOTES_MAX) return text;
+  const cut = Array.from(text.slice(0, COMPLIANCE_NOTES_MAX - 1));
+  // slice may have split a surrogate pair; Array.from keeps the lone half as its own element.
+  const last = cut[cut.length - 1];
+  if (last && last.length === 1 && /[\ud800-\udbff]/.test(last)) cut.pop();
+  return cut.join("") + "…";
 }
 
 export interface BuildContext {
@@ -59,7 +78,7 @@ export function buildEnvelope<C extends JsonObject>(draft: EnvelopeDraft<C>, ctx
       derived_refs: draft.resources?.derived_refs ?? [],
     },
     audit: {
-      compliance_notes: draft.audit?.compliance_notes ?? [],
+      compliance_notes: complianceText(draft.audit?.compliance_notes ?? []),
       governance_files_consulted: draft.audit?.governance_files_consulted ?? [],
       reasoning: draft.audit?.reasoning ?? "",
     },

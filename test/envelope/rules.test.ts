@@ -3,7 +3,7 @@
  * each; how envelopes are built (ids, zones, the injected clock); and the structural guards.
  */
 import { describe, expect, it } from "vitest";
-import { buildEnvelope, buildRequest, type BuildContext, type EnvelopeDraft } from "../../runtime/envelope/build.ts";
+import { buildEnvelope, buildRequest, complianceText, COMPLIANCE_NOTES_MAX, type BuildContext, type EnvelopeDraft } from "../../runtime/envelope/build.ts";
 import { ManualClock } from "../../runtime/envelope/clock.ts";
 import { checkStructure, MAX_DEPTH } from "../../runtime/envelope/guards.ts";
 import { abbreviate, messageId, newRequestId, newSessionId, parseMessageId } from "../../runtime/envelope/ids.ts";
@@ -420,6 +420,31 @@ describe("building envelopes", () => {
     expect(env.message_id).toMatch(/^msg-batchscheduler-20261121-101502-/);
   });
 
+  it("writes compliance notes as one string, a note a line, as the learning agent spec has them", () => {
+    expect(complianceText([])).toBe("");
+    expect(complianceText(["schemas checked", "route checked\nagainst specs"])).toBe("schemas checked\nroute checked against specs");
+    const env = buildEnvelope(
+      {
+        sender: SENDERS.dispatch_agent,
+        input: { source: "planning_agent", content: PLAN },
+        output: { content_type: "synthesis", content: SYNTHESIS },
+        next_agent: { name: COMPLETE, reason: "done" },
+        metadata: { session_id: "s-1", request_id: "r-1", sequence_number: 3, parent_message_id: "msg-plan-20261121-101503" },
+        audit: { compliance_notes: ["a", "b"] },
+      },
+      ctx("2026-11-21T10:15:09Z"),
+    );
+    expect(env.audit.compliance_notes).toBe("a\nb");
+    expectValid(env);
+  });
+
+  it("cuts compliance notes that would pass the schema's limit, never inside a surrogate pair", () => {
+    const long = complianceText(["x".repeat(COMPLIANCE_NOTES_MAX - 2) + "😀😀😀"]);
+    expect(long.length).toBeLessThanOrEqual(COMPLIANCE_NOTES_MAX);
+    expect(long.endsWith("…")).toBe(true);
+    expect(long).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
   it("builds a failure as has_error with status failed, and a reply with a given id keeps it", () => {
     const env = buildEnvelope(
       {
@@ -437,7 +462,7 @@ describe("building envelopes", () => {
     expect(env.status).toEqual({ code: "failed", message: "no such capability" });
     expect(env.error).toEqual({ has_error: true, error_code: "CAPABILITY_UNKNOWN", error_message: "no such capability", retry_count: 0, recoverable: false });
     expect(env.resources).toEqual({ source_refs: [], storage_refs: [], derived_refs: [] });
-    expect(env.audit).toEqual({ compliance_notes: [], governance_files_consulted: [], reasoning: "" });
+    expect(env.audit).toEqual({ compliance_notes: "", governance_files_consulted: [], reasoning: "" });
     expectValid(env);
   });
 

@@ -16,9 +16,15 @@ export interface LearningReportBody {
    */
   batch_id: string;
   /**
+   * How many patterns the batch showed (the learning agent spec's count). Their details, when kept, are in `patterns`.
+   */
+  patterns_identified: number;
+  /**
+   * The patterns counted by patterns_identified, one entry each (agentbus goes beyond the spec here).
+   *
    * @maxItems 1000
    */
-  patterns_identified: Pattern[];
+  patterns?: Pattern[];
   /**
    * Proposals for the review queue; never written to context/memory/ directly.
    *

@@ -62,7 +62,13 @@ export interface EnvelopeError {
   recoverable: boolean;
 }
 export interface EnvelopeMetadata {
+  /**
+   * Any id of letters, digits, '_' and '-' (up to 66): the seed spec's batch-20260224-2300 as well as the s-… ids the runtime mints.
+   */
   session_id: string;
+  /**
+   * As session_id: batch_run as well as the r-… ids the runtime mints.
+   */
   request_id: string;
   sequence_number: number;
   parent_message_id: MessageId | null;
@@ -90,9 +96,9 @@ export interface ResourceRef {
 }
 export interface EnvelopeAudit {
   /**
-   * @maxItems 50
+   * Free text, as in the learning agent spec; the runtime joins its notes with newlines.
    */
-  compliance_notes: string[];
+  compliance_notes: string;
   /**
    * @maxItems 100
    */
