@@ -33,7 +33,7 @@ export interface AgentContext {
   clock: Clock;
   /** The envelope being handled. */
   message: Envelope;
-  /** 1 on first delivery; higher on retries and redeliveries. */
+  /** 1 on first delivery; higher on retries, redeliveries and after a DeferredError. */
   attempt: number;
   /** Key side effects by this (the incoming message id) so a redelivery does not repeat them. */
   idempotencyKey: string;

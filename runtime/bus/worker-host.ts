@@ -2,10 +2,10 @@
  * Hosts one agent as a BullMQ worker: validates each delivery, calls the handler with its context,
  * and builds, validates and routes whatever it returns. Handlers never see Redis.
  */
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { isAgentbusError, type Issue } from "../errors/index.ts";
+import { isAgentbusError, isDeferredError, type Issue } from "../errors/index.ts";
 import type { Clock } from "../envelope/clock.ts";
 import { buildEnvelope } from "../envelope/build.ts";
 import { messageId } from "../envelope/ids.ts";
@@ -51,7 +51,7 @@ export class AgentHost {
     this.log = options.logger.child({ agent: agent.name });
     this.connection = new Redis(workerConnectionOptions(options.redisUrl));
     this.connection.on("error", (err) => this.log.warn({ err: err.message }, "redis connection error"));
-    this.worker = new Worker(agent.name, (job: Job) => this.process(job), {
+    this.worker = new Worker(agent.name, (job: Job, token?: string) => this.process(job, token), {
       connection: this.connection,
       prefix: bus.prefix,
       autorun: false,
@@ -71,7 +71,7 @@ export class AgentHost {
     await this.connection.quit().catch(() => undefined);
   }
 
-  async process(job: Job): Promise<DeliveryOutcome> {
+  async process(job: Job, token?: string): Promise<DeliveryOutcome> {
     const { bus, agent } = this.options;
     const raw: unknown = job.data;
     const checked = bus.validate(raw);
@@ -91,6 +91,7 @@ export class AgentHost {
     try {
       result = await agent.handler({ content_type: env.output.content_type, content: env.output.content, source: env.agent.name }, ctx);
     } catch (err) {
+      if (isDeferredError(err)) return this.defer(job, env, err.delayMs, err.message, token);
       return this.fail(job, env, err);
     }
     return this.route(env, normalize(result), ctx);
@@ -170,6 +171,13 @@ export class AgentHost {
     }
     await bus.enqueue(valid, delays);
     return outcome;
+  }
+
+  /** Back to the queue after `delayMs`; BullMQ does not count a DelayedError as an attempt. */
+  private async defer(job: Job, env: Envelope, delayMs: number, why: string, token?: string): Promise<never> {
+    this.log.info({ message_id: env.message_id, delay_ms: delayMs }, `deferred, no attempt used: ${why}`);
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError(why);
   }
 
   /** Recoverable errors are rethrown for BullMQ to retry with backoff; the rest end here. */

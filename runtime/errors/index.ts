@@ -72,6 +72,23 @@ export class InfrastructureError extends AgentbusError {
   }
 }
 
+/**
+ * Not a failure: the work cannot be done yet (the store is away, a capability's lane is full). The
+ * worker host puts the message back, delayed by `delayMs`, without using one of its attempts, so a
+ * wait of any length never ends a session.
+ */
+export class DeferredError extends AgentbusError {
+  readonly delayMs: number;
+  constructor(reason: string, delayMs: number, options: AgentbusErrorOptions = {}) {
+    super("DEFERRED", reason, { recoverable: true, ...options });
+    this.delayMs = Math.max(1, Math.round(delayMs));
+  }
+}
+
+export function isDeferredError(value: unknown): value is DeferredError {
+  return value instanceof DeferredError;
+}
+
 /** Thrown by handlers (or the runtime on their behalf) to say how a failure should be treated. */
 export class HandlerError extends AgentbusError {
   constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {

@@ -11,7 +11,7 @@ describe("the agent loader", () => {
   it("loads every fixture agent with its spec, governance files and handler", async () => {
     const agents = await load("test/fixtures/agents");
     expect(agents.broken).toEqual([]);
-    expect(agents.names()).toEqual(["badreply_agent", "echo_agent", "fanout_agent", "flaky_agent", "learning_agent", "review_station_agent", "slow_agent"]);
+    expect(agents.names()).toEqual(["badreply_agent", "defer_agent", "echo_agent", "fanout_agent", "flaky_agent", "learning_agent", "review_station_agent", "slow_agent"]);
     const echo = agents.get("echo_agent")!;
     expect(echo.abbr).toBe("echo");
     expect(echo.spec.concurrency).toBe(4);
