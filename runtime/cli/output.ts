@@ -39,7 +39,8 @@ export function reportError(err: unknown, json = false): number {
 }
 
 function exitFor(code: string): number {
-  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING" || code === "PORT_IN_USE") return EXIT.unavailable;
-  if (code === "CONFIG_INVALID" || code === "USAGE") return EXIT.usage;
+  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING") return EXIT.unavailable;
+  // A taken port is configuration the user fixes (--port, AGENTBUS_HTTP_PORT), not an outage.
+  if (code === "CONFIG_INVALID" || code === "USAGE" || code === "PORT_IN_USE") return EXIT.usage;
   return EXIT.failed;
 }
