@@ -140,3 +140,25 @@ function scalarBytes(v: unknown): number {
   if (typeof v === "bigint") return v.toString().length; // JSON.stringify would throw on it anyway
   return v === null ? 4 : 0; // undefined, functions and symbols are left out of JSON
 }
+
+/**
+ * The depth guard alone, with checkStructure's pointer and message. For callers that must refuse a
+ * deep value before anything that recurses sees it: the audit log's canonical JSON and
+ * JSON.stringify (dead letters, BullMQ) overflow the stack on some thousands of levels, so a value
+ * that deep cannot even be recorded as refused.
+ */
+export function depthIssue(value: unknown, maxDepth = MAX_DEPTH): Issue | null {
+  const stack: Frame[] = [{ v: value, parent: null, key: "", d: 1 }];
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    const { v, d } = frame;
+    if (typeof v !== "object" || v === null) continue;
+    if (d > maxDepth) return { pointer: pointerOf(frame), message: `nesting is deeper than ${maxDepth} levels`, rule: "guard" };
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], parent: frame, key: String(i), d: d + 1 });
+    } else {
+      for (const key of Object.keys(v)) stack.push({ v: (v as Record<string, unknown>)[key], parent: frame, key, d: d + 1 });
+    }
+  }
+  return null;
+}
