@@ -72,6 +72,19 @@ describe("agentbus send of a 100 000-level-deep file", () => {
   });
 });
 
+describe("agentbus send of text Postgres cannot store", () => {
+  it.each([
+    ["nul-in-request-text.json", "NUL character (U+0000) at offset 13"],
+    ["lone-surrogate-in-request-text.json", "lone surrogate (U+D800) at offset 13"],
+  ])("refuses %s with the guard's pointer (exit 1), instead of failing in Postgres later", async (file, message) => {
+    const res = await runCli(["send", `test/fixtures/envelopes/invalid/${file}`, "--json"], env);
+    expect(res.code).toBe(1);
+    const out = JSON.parse(res.stdout) as { accepted: boolean; issues: unknown[] };
+    expect(out.accepted).toBe(false);
+    expect(out.issues).toEqual([{ pointer: "/output/content/text", message: expect.stringContaining(message), rule: "guard" }]);
+  });
+});
+
 describe("a reader that goes away", () => {
   it("ends --json output quietly: no EPIPE crash, the command's own exit code", async () => {
     // Far more output than a pipe buffers, so the writer meets the closed pipe for certain.
