@@ -10,7 +10,7 @@ import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerValidate } from "./commands/validate.ts";
-import { EXIT, reportError } from "./output.ts";
+import { EXIT, ignoreClosedPipes, reportError } from "./output.ts";
 
 export function buildProgram(): Command {
   const program = new Command("agentbus")
@@ -49,5 +49,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+ignoreClosedPipes();
 const code = await main(process.argv);
 process.exitCode = code;

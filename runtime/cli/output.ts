@@ -15,6 +15,20 @@ export interface OutputOptions {
   json?: boolean;
 }
 
+/**
+ * A reader that goes away (`agentbus trace … --json | head`) is not an error: output nobody reads
+ * is dropped quietly and the command finishes as it would have (closing its connections and
+ * flushing the audit log, which exiting at once would lose). Installed once, for every command.
+ */
+export function ignoreClosedPipes(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") return;
+      throw err;
+    });
+  }
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -39,7 +53,8 @@ export function reportError(err: unknown, json = false): number {
 }
 
 function exitFor(code: string): number {
-  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING" || code === "PORT_IN_USE") return EXIT.unavailable;
-  if (code === "CONFIG_INVALID" || code === "USAGE") return EXIT.usage;
+  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING") return EXIT.unavailable;
+  // A taken port is configuration the user fixes (--port, AGENTBUS_HTTP_PORT), not an outage.
+  if (code === "CONFIG_INVALID" || code === "USAGE" || code === "PORT_IN_USE") return EXIT.usage;
   return EXIT.failed;
 }

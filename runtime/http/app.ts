@@ -4,20 +4,33 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { isAgentbusError } from "../errors/index.ts";
+import type { Logger } from "pino";
+import { AgentbusError } from "../errors/index.ts";
+import { describeUnsafeChar, firstUnsafeChar } from "../envelope/text.ts";
+import { silentLogger } from "../log/logger.ts";
+import { BODY_LIMIT_BYTES, errorHandler } from "./errors.ts";
 import type { RequestService } from "./request-service.ts";
 
 export interface HttpAppOptions {
   token: string;
   /** How long an idle SSE stream waits between keep-alive comments. */
   heartbeatMs?: number;
+  /** Where 5xx answers are logged with their cause (the runtime's logger). */
+  logger?: Logger;
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", (_req, res) => void res.json({ ok: true }));
-  app.use("/api", requireToken(options.token), express.json({ limit: "256kb" }));
+  app.use("/api", requireToken(options.token), express.json({ limit: BODY_LIMIT_BYTES }));
+  // A session id with a NUL (%00) or a lone surrogate cannot name a session, and Postgres would
+  // refuse the query: say so instead of failing the lookup.
+  app.param("id", (_req, _res, next, id: string) => {
+    const found = firstUnsafeChar(id);
+    if (!found) return next();
+    next(new AgentbusError("BAD_REQUEST", `the session id ${describeUnsafeChar(found)}`));
+  });
 
   app.post("/api/requests", (req, res, next) => {
     service.submit(req.body, "api").then(
@@ -40,7 +53,7 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
   });
 
   app.use("/api", (_req, res) => void res.status(404).json({ error: { code: "NOT_FOUND", message: "no such API route" } }));
-  app.use(errorHandler);
+  app.use(errorHandler(options.logger ?? silentLogger()));
   return app;
 }
 
@@ -73,35 +86,3 @@ function requireToken(token: string) {
     res.set("WWW-Authenticate", 'Bearer realm="agentbus"').status(401).json({ error: { code: "UNAUTHORIZED", message: "send the API token as `Authorization: Bearer <token>`" } });
   };
 }
-
-function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const parseError = err as { type?: string; message?: string };
-  if (parseError?.type === "entity.parse.failed") {
-    res.status(400).json({ error: { code: "BAD_REQUEST", message: `the body is not valid JSON: ${parseError.message ?? ""}`, issues: [] } });
-    return;
-  }
-  if (parseError?.type === "entity.too.large") {
-    res.status(413).json({ error: { code: "TOO_LARGE", message: "the body is larger than 256 KB" } });
-    return;
-  }
-  if (isAgentbusError(err)) {
-    const status = STATUS[err.code] ?? 500;
-    if (status === 503) res.set("Retry-After", "5");
-    res.status(status).json({ error: err.toJSON() });
-    return;
-  }
-  res.status(500).json({ error: { code: "INTERNAL", message: "unexpected error; see the server log" } });
-}
-
-const STATUS: Record<string, number> = {
-  BAD_REQUEST: 400,
-  REQUEST_REFUSED: 422,
-  NOT_FOUND: 404,
-  AUDIT_BUFFER_FULL: 503,
-  REDIS_UNAVAILABLE: 503,
-  STORE_UNAVAILABLE: 503,
-};

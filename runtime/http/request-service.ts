@@ -5,6 +5,7 @@
 import { AgentbusError, NotFoundError, type Issue } from "../errors/index.ts";
 import type { Bus } from "../bus/bus.ts";
 import { buildRequest } from "../envelope/build.ts";
+import { checkStructure } from "../envelope/guards.ts";
 import type { Clock } from "../envelope/clock.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
 import type { Db } from "../store/db.ts";
@@ -114,6 +115,11 @@ export class RequestService {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new AgentbusError("BAD_REQUEST", "the body must be a JSON object with at least a `text` field", { issues: [{ pointer: "", message: "must be an object", rule: "schema" }] });
     }
+    // The bus's structural guard, run on the body itself so that issues point into what the client
+    // sent (/text, not /output/content/text) and deep or NUL-laden bodies never reach the schema.
+    // The size limit is the transport's (the HTTP body limit); the bus checks the envelope's again.
+    const guard = checkStructure(body, { maxBytes: Number.POSITIVE_INFINITY });
+    if (guard.length > 0) throw new AgentbusError("BAD_REQUEST", `the request is invalid: ${guard.map((i) => `${i.pointer || "/"} ${i.message}`).join("; ")}`, { issues: guard });
     const content: Record<string, unknown> = { requester, ...(body as Record<string, unknown>) };
     const { registry } = this.options;
     const id = registry.contentSchemaId("user_request");

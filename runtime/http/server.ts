@@ -1,6 +1,7 @@
 /** Starts and stops the HTTP API server. */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { Logger } from "pino";
 import { InfrastructureError } from "../errors/index.ts";
 import { createHttpApp } from "./app.ts";
 import type { RequestService } from "./request-service.ts";
@@ -10,11 +11,11 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(service: RequestService, options: { host: string; port: number; token: string }): Promise<HttpServerHandle> {
-  const server: Server = createServer(createHttpApp(service, { token: options.token }));
+export async function startHttpServer(service: RequestService, options: { host: string; port: number; token: string; logger?: Logger }): Promise<HttpServerHandle> {
+  const server: Server = createServer(createHttpApp(service, { token: options.token, ...(options.logger ? { logger: options.logger } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? new InfrastructureError("PORT_IN_USE", `port ${options.port} on ${options.host} is in use; set AGENTBUS_HTTP_PORT or --port`, { recoverable: false }) : err),
+      reject(err.code === "EADDRINUSE" ? portInUse(options.host, options.port) : err),
     );
     server.listen(options.port, options.host, () => resolve());
   });
@@ -27,4 +28,24 @@ export async function startHttpServer(service: RequestService, options: { host: 
         server.close(() => resolve());
       }),
   };
+}
+
+/** The one message for a taken port, wherever it is found. */
+export function portInUse(host: string, port: number): InfrastructureError {
+  return new InfrastructureError("PORT_IN_USE", `port ${port} on ${host} is in use; pick another with --port <n> or AGENTBUS_HTTP_PORT (0 picks a free one)`, { recoverable: false });
+}
+
+/**
+ * Fails with PORT_IN_USE when `port` cannot be bound on `host` right now (bind, then release), so
+ * `agentbus start` can say so before it spends time opening Redis and the database. The real
+ * listen (before any worker starts) still catches a port taken in between.
+ */
+export async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse(host, port) : err));
+    probe.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }

@@ -558,7 +558,7 @@ describe("structural guards run before the schema", () => {
     const samples: unknown[] = [
       { ascii: "hello", n: 42, f: -1.5e-300, t: true, f2: false, z: null, empty: {}, list: [] },
       { accents: "é".repeat(10), cjk: "語語語", emoji: "😀 🚀", mixed: ["à", 1, [2, { "ключ": "значение" }]] },
-      { quotes: 'say "hi" \\ bye', controls: "a\nb\tc\u0001d\u001f\b\f\r", lone: "x\ud800y\udc00z" },
+      { quotes: 'say "hi" \\ bye', controls: "a\nb\tc\u0001d\u001f\b\f\r", pair: "x\ud83d\ude00y" },
       { list: [1, 2, 3, "four", { five: [6] }, [[]], 0.1 + 0.2, 1e21, -0] },
     ];
     for (const value of samples) {
@@ -566,6 +566,36 @@ describe("structural guards run before the schema", () => {
       expect(checkStructure(value, { maxBytes: bytes }), JSON.stringify(value)).toEqual([]);
       expect(checkStructure(value, { maxBytes: bytes - 1 }), JSON.stringify(value)).toEqual([{ pointer: "", message: `envelope is larger than ${bytes - 1} bytes`, rule: "guard" }]);
     }
+  });
+
+  it("still counts the escaped size of text it refuses (a lone surrogate is written as \\udxxx)", () => {
+    const value = { lone: "x\ud800y\udc00z" };
+    const bytes = Buffer.byteLength(JSON.stringify(value), "utf8");
+    expect(checkStructure(value, { maxBytes: bytes }).map((i) => i.message)).toEqual([expect.stringContaining("lone surrogate (U+D800) at offset 1")]);
+    expect(checkStructure(value, { maxBytes: bytes - 1 }).map((i) => i.message)).toContain(`envelope is larger than ${bytes - 1} bytes`);
+  });
+
+  it("refuses NUL and lone surrogates in every string value and every key, with the pointer and offset", () => {
+    const value = {
+      text: "What is 2+2? \u0000",
+      nested: { list: ["fine", "high \ud800 alone"] },
+      low: "\udc00 first",
+      "bad\u0000key": 1,
+      "a/b": { "lone\udbff": true },
+    };
+    const issues = checkStructure(value, { maxBytes: MIB });
+    expect(issues.every((i) => i.rule === "guard")).toBe(true);
+    const byPointer = Object.fromEntries(issues.map((i) => [i.pointer, i.message]));
+    expect(Object.keys(byPointer).sort()).toEqual(["/a~1b/lone\udbff", "/bad\u0000key", "/low", "/nested/list/1", "/text"].sort());
+    expect(byPointer["/text"]).toBe("contains a NUL character (U+0000) at offset 13; remove it or send the text as valid UTF-8");
+    expect(byPointer["/nested/list/1"]).toContain("lone surrogate (U+D800) at offset 5");
+    expect(byPointer["/low"]).toContain("lone surrogate (U+DC00) at offset 0");
+    expect(byPointer["/bad\u0000key"]).toMatch(/^key contains a NUL character \(U\+0000\) at offset 3/);
+    expect(byPointer["/a~1b/lone\udbff"]).toMatch(/^key contains a lone surrogate \(U\+DBFF\)/);
+  });
+
+  it("accepts paired surrogates (emoji), escapes and control characters other than NUL", () => {
+    expect(checkStructure({ emoji: "😀 🚀 \ud83d\ude00", controls: "a\u0001\u001f\n\t", "😀": "key", quote: '"\\' }, { maxBytes: MIB })).toEqual([]);
   });
 
   it("accepts an envelope of exactly 1 MiB and refuses one byte more, counted in UTF-8 bytes", () => {

@@ -5,6 +5,7 @@ import { Runtime } from "../../runtime.ts";
 import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
 import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
+import { assertPortFree } from "../../http/server.ts";
 
 export function registerStart(program: Command): void {
   program
@@ -23,7 +24,24 @@ export function registerStart(program: Command): void {
       const logger = createLogger(config.logLevel);
       const names = opts.agents?.split(",").map((s) => s.trim()).filter(Boolean);
       if (opts.agents !== undefined && (!names || names.length === 0)) throw new ConfigError("--agents needs at least one agent name");
+      const serveHttp = opts.http ?? names === undefined;
+      const port = opts.port === undefined ? config.httpPort : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number (0 picks a free one), got ${opts.port}`);
+      // A taken port is found before anything starts, and the API listens before any worker runs:
+      // a server without its API would look alive while nobody can reach it.
+      if (serveHttp) await assertPortFree(config.httpHost, port);
       const runtime = await Runtime.open({ config, logger, mayStartEmbeddedRedis: true });
+      let apiUrl: string | undefined;
+      try {
+        if (serveHttp) {
+          const { token, source } = resolveApiToken(config.dataDir);
+          apiUrl = await runtime.startHttp({ token, port });
+          logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
+        }
+      } catch (err) {
+        await runtime.close();
+        throw err;
+      }
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -50,14 +68,6 @@ export function registerStart(program: Command): void {
         throw err;
       }
       const started = names ?? runtime.agents.names();
-      let apiUrl: string | undefined;
-      if (opts.http ?? names === undefined) {
-        const port = opts.port === undefined ? undefined : Number(opts.port);
-        if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port must be a port number, got ${opts.port}`);
-        const { token, source } = resolveApiToken(config.dataDir);
-        apiUrl = await runtime.startHttp({ token, ...(port !== undefined ? { port } : {}) });
-        logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
-      }
       logger.info({ agents: started, redis: runtime.redis.url, prefix: config.queuePrefix }, `agentbus running ${started.length} agent(s): ${started.join(", ")}`);
       if (runtime.agents.broken.length > 0) logger.warn(`${runtime.agents.broken.length} agent folder(s) broken; see \`agentbus agents\``);
       process.stderr.write(nextSteps(apiUrl, config.dataDir));

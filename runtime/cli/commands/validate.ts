@@ -39,7 +39,7 @@ export function registerValidate(program: Command): void {
 
 function validateFile(file: string, config: RuntimeConfig, agents: AgentRegistry): FileResult {
   const read = readJsonFile(file, config.maxEnvelopeBytes);
-  if (!read.ok) return { file, valid: false, issues: [{ pointer: "", message: read.message, rule: "guard" }], warnings: [] };
+  if (!read.ok) return { file, valid: false, issues: read.issues, warnings: [] };
   const result = validateEnvelope(read.value, { registry: schemaRegistry(), maxBytes: config.maxEnvelopeBytes, routes: agents, unknownAgents: "warn" });
   return { file, valid: result.ok, issues: result.issues, warnings: result.warnings };
 }
