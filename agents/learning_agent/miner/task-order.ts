@@ -4,7 +4,7 @@
  * planner prefer the cheap order for that category.
  *
  * Not a pattern: orders whose costs differ within their spread (Welch's t below 3), by less than
- * half again, a cheap order seen once, or a cheap order that fails more.
+ * half again, a cheap order seen once, or a cheap order that succeeds clearly less often.
  */
 import { patternKey, slug } from "./keys.ts";
 import { fmtMs, mean, quote, variance } from "./text.ts";
@@ -15,6 +15,7 @@ type Order = NonNullable<MemorySummary["order_stats"]>[number];
 const MIN_RATIO = 1.5;
 const MIN_T = 3;
 const MIN_CHEAP_WORKFLOWS = 2;
+const MAX_SUCCESS_GAP = 0.2;
 
 export function mineTaskOrders(summary: MemorySummary, ctx: MinerContext): Finding[] {
   const groups = new Map<string, Order[]>();
@@ -46,7 +47,8 @@ function cheapest(orders: Order[]): Order | undefined {
 function isWorse(o: Order, cheap: Order): boolean {
   const m = meanCost(o);
   const c = meanCost(cheap);
-  if (m < MIN_RATIO * c || successRate(cheap) + 0.1 < successRate(o)) return false;
+  // A cheap order that is cheap because it fails is no better: it may not succeed clearly less often.
+  if (m < MIN_RATIO * c || successRate(cheap) + MAX_SUCCESS_GAP < successRate(o)) return false;
   const se = Math.sqrt(variance(o.duration_ms.sum, o.duration_ms.sum_sq, o.workflows) / o.workflows + variance(cheap.duration_ms.sum, cheap.duration_ms.sum_sq, cheap.workflows) / cheap.workflows);
   return se === 0 ? m > c : (m - c) / se >= MIN_T;
 }
