@@ -23,7 +23,10 @@ export function plantActionFailure(w: World, c: Category, domain: string, code: 
   });
 }
 
-/** Workflows of a category that skip step `at - 1`: the capability at `at` fails, or costs far more. */
+/**
+ * Workflows of a category that skip step `at - 1`: the capability at `at` fails, or costs far
+ * more (more than the skipped step would have cost: the step pays for itself).
+ */
 export function plantMissingStep(w: World, c: Category, at: number, n: number): void {
   const x = c.chain[at] ?? "";
   const y = c.chain[at - 1] ?? "";
@@ -31,7 +34,7 @@ export function plantMissingStep(w: World, c: Category, at: number, n: number): 
   const fails = w.rng.chance(0.5);
   const overrides = fails
     ? { [at - 1]: { status: "failed" as const, attempts: 1, error_code: "UNSUPPORTED_INPUT", recoverable: false } }
-    : { [at - 1]: { duration_ms: w.rng.jitter(w.costOf(x) * 8, 0.2), input_chars: w.sizeOf(x) * 40 } };
+    : { [at - 1]: { duration_ms: w.rng.jitter(w.costOf(x) * 8 + w.costOf(y) * 2, 0.2), input_chars: w.sizeOf(x) * 40 } };
   for (let i = 0; i < n; i += 1) w.add(c.name, w.run(c.name, chain, w.rng.pick(w.deployment.domains), overrides));
   w.plant({ key: `missing_step:${c.name}:${x}:${y}`, kind: "missing_step", occurrences: n, effect: { op: "insert_before", capability: x, insert: y, category: c.name } });
 }
@@ -89,7 +92,8 @@ export function decoySingleTimeout(w: World, c: Category, domain: string): void 
 /** A host whose errors retries always get past. */
 export function decoyRecovered(w: World, c: Category, domain: string, n: number): void {
   for (let i = 0; i < n; i += 1) w.add(c.name, w.run(c.name, c.chain, domain, { 0: { attempts: 2, error_code: "HTTP_503", recoverable: true } }, false));
-  w.add(c.name, w.run(c.name, c.chain, domain, { 0: { status: "failed", attempts: 3, error_code: "HTTP_503", recoverable: true } }, false));
+  // Twice it failed even so: not enough to outweigh the retries that worked.
+  for (let i = 0; i < 2; i += 1) w.add(c.name, w.run(c.name, c.chain, domain, { 0: { status: "failed", attempts: 3, error_code: "HTTP_503", recoverable: true } }, false));
   w.decoy({ key: `action_failure:${w.source()}:HTTP_503:${domain}`, kind: "action_failure", why: "retried and then succeeded" });
 }
 

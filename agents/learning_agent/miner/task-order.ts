@@ -15,7 +15,7 @@ type Order = NonNullable<MemorySummary["order_stats"]>[number];
 const MIN_RATIO = 1.5;
 const MIN_T = 3;
 const MIN_CHEAP_WORKFLOWS = 2;
-const MAX_SUCCESS_GAP = 0.2;
+const MAX_SUCCESS_GAP = 0.3;
 
 export function mineTaskOrders(summary: MemorySummary, ctx: MinerContext): Finding[] {
   const groups = new Map<string, Order[]>();
@@ -37,11 +37,32 @@ export function mineTaskOrders(summary: MemorySummary, ctx: MinerContext): Findi
   return out;
 }
 
-const meanCost = (o: Order): number => mean(o.duration_ms.sum, o.workflows);
+/**
+ * What an order costs when it works: the successful workflows' durations when the summary has
+ * them (a run that failed early is cheap for the wrong reason), else all workflows'.
+ */
+interface Cost {
+  n: number;
+  sum: number;
+  sum_sq: number;
+  min: number;
+  max: number;
+}
+
+function costOf(o: Order): Cost {
+  const ok = o.succeeded_duration_ms;
+  if (ok && o.succeeded > 0) return { n: o.succeeded, ...ok };
+  return { n: o.workflows, ...o.duration_ms };
+}
+
+const meanCost = (o: Order): number => {
+  const c = costOf(o);
+  return mean(c.sum, c.n);
+};
 const successRate = (o: Order): number => o.succeeded / o.workflows;
 
 function cheapest(orders: Order[]): Order | undefined {
-  return orders.filter((o) => o.workflows >= MIN_CHEAP_WORKFLOWS).sort((a, b) => meanCost(a) - meanCost(b))[0];
+  return orders.filter((o) => costOf(o).n >= MIN_CHEAP_WORKFLOWS).sort((a, b) => meanCost(a) - meanCost(b))[0];
 }
 
 function isWorse(o: Order, cheap: Order): boolean {
@@ -49,17 +70,19 @@ function isWorse(o: Order, cheap: Order): boolean {
   const c = meanCost(cheap);
   // A cheap order that is cheap because it fails is no better: it may not succeed clearly less often.
   if (m < MIN_RATIO * c || successRate(cheap) + MAX_SUCCESS_GAP < successRate(o)) return false;
-  const se = Math.sqrt(variance(o.duration_ms.sum, o.duration_ms.sum_sq, o.workflows) / o.workflows + variance(cheap.duration_ms.sum, cheap.duration_ms.sum_sq, cheap.workflows) / cheap.workflows);
+  const a = costOf(o);
+  const b = costOf(cheap);
+  const se = Math.sqrt(variance(a.sum, a.sum_sq, a.n) / a.n + variance(b.sum, b.sum_sq, b.n) / b.n);
   return se === 0 ? m > c : (m - c) / se >= MIN_T;
 }
 
 function findingOf(cheap: Order, worse: Order[], batchId: string): Finding {
   const sameWay = worse.reduce((n, o) => n + o.workflows, 0);
   const c = meanCost(cheap);
-  const wasted = worse.reduce((n, o) => n + Math.max(0, o.duration_ms.sum - c * o.workflows), 0);
+  const wasted = worse.reduce((n, o) => n + Math.max(0, costOf(o).sum - c * costOf(o).n), 0);
   const worstRatio = Math.max(...worse.map((o) => meanCost(o) / Math.max(1, c)));
   // The same way: every run of a costly order cost more than the cheap order's dearest run.
-  const consistency = worse.every((o) => o.duration_ms.min > cheap.duration_ms.max) ? 1 : 0.8;
+  const consistency = worse.every((o) => costOf(o).min > costOf(cheap).max) ? 1 : 0.8;
   const category = cheap.category;
   const others = worse.map((o) => o.order.join(" → ")).join("; ");
   return {
@@ -74,7 +97,7 @@ function findingOf(cheap: Order, worse: Order[], batchId: string): Finding {
     instruction: `Order the tasks as ${cheap.order.join(" → ")}.`,
     rationale:
       `Observed in ${batchId}: ${sameWay} workflow(s) ordered ${others} cost ${worstRatio.toFixed(1)}× as much on average ` +
-      `(${fmtMs(wasted)} in all beyond it) as the ${cheap.workflows} ordered ${cheap.order.join(" → ")} (${fmtMs(c)} each), which succeeded at least as often.`,
+      `(${fmtMs(wasted)} in all beyond it) as the ${cheap.workflows} ordered ${cheap.order.join(" → ")} (${fmtMs(c)} each), which succeeded about as often.`,
     description: `${cheap.order.join(" → ")} is the cheap order for ${category} requests`,
     // Grouped orders have two or more capabilities (shorter ones are skipped above).
     effect: { op: "prefer_order", order: [...cheap.order] as [string, string, ...string[]], category },

@@ -49,6 +49,7 @@ export class SummaryBuilder {
       succeeded: 0,
       failed: 0,
       duration: moments(),
+      succeededDuration: moments(),
       steps: new Map(),
       examples: [],
     }));
@@ -57,6 +58,7 @@ export class SummaryBuilder {
       if (ok) stats.succeeded += 1;
       else stats.failed += 1;
       observe(stats.duration, costOf(record));
+      if (ok) observe(stats.succeededDuration, costOf(record));
       addExample(stats.examples, record.session_id, ex);
       for (const t of record.tasks) {
         let step = stats.steps.get(t.capability);

@@ -67,6 +67,7 @@ export function renderSummary(s: SummaryState, batch_id: string, period: { from:
       succeeded: o.succeeded,
       failed: o.failed,
       duration_ms: momentsOut(o.duration),
+      succeeded_duration_ms: momentsOut(o.succeededDuration),
       steps: [...o.steps.values()].map((st) => ({
         capability: st.capability,
         tasks: st.tasks,

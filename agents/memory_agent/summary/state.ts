@@ -33,6 +33,7 @@ export interface OrderState {
   succeeded: number;
   failed: number;
   duration: Moments;
+  succeededDuration: Moments;
   steps: Map<string, StepState>;
   examples: string[];
 }

@@ -185,6 +185,7 @@ export interface OrderStats {
    */
   failed: number;
   duration_ms: DurationMoments;
+  succeeded_duration_ms?: DurationMoments1;
   /**
    * Per capability of the order (repeats of a capability merged).
    *
@@ -200,6 +201,15 @@ export interface OrderStats {
  * Sum, sum of squares, minimum and maximum of durations in milliseconds (mean and spread without keeping the values).
  */
 export interface DurationMoments {
+  sum: number;
+  sum_sq: number;
+  min: number;
+  max: number;
+}
+/**
+ * Sum, sum of squares, minimum and maximum of durations in milliseconds (mean and spread without keeping the values).
+ */
+export interface DurationMoments1 {
   sum: number;
   sum_sq: number;
   min: number;
