@@ -15,8 +15,8 @@ type Cluster = MemorySummary["error_clusters"][number];
 
 /** Share of this (capability, domain)'s tasks that must fail this way. */
 const MIN_SHARE = 0.3;
-/** How much more often than on other domains the error must occur on this one. */
-const MIN_LIFT = 3;
+/** How much more often than on other domains the error must occur on this one (and by MIN_SHARE at least). */
+const MIN_LIFT = 2;
 /** Retries that got through this often are worth keeping. */
 const MAX_RECOVERY = 0.2;
 
@@ -49,7 +49,7 @@ export function mineActionFailures(summary: MemorySummary, ctx: MinerContext): F
       const elsewhereTasks = (ranByCapability.get(c.capability) ?? here) - here;
       const elsewhereFailed = (failedByCode.get(`${c.capability}\u0000${c.error_code}`) ?? failed) - failed;
       const elsewhereRate = elsewhereTasks > 0 ? elsewhereFailed / elsewhereTasks : 0;
-      if (elsewhereRate > 0 && share / elsewhereRate < MIN_LIFT) continue;
+      if (elsewhereRate > 0 && (share / elsewhereRate < MIN_LIFT || share - elsewhereRate < MIN_SHARE)) continue;
     }
     out.push(findingOf(c, { failed, exhausted, recovered, share, recovery }, summary.batch_id));
   }

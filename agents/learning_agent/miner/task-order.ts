@@ -91,7 +91,8 @@ function findingOf(cheap: Order, worse: Order[], batchId: string): Finding {
     kind: "planning_inefficiency",
     sameWay,
     consistency,
-    costly: worstRatio >= 2 && wasted >= 60_000,
+    // Relative waste: deployments differ in scale, an order that doubles the cost is costly anywhere.
+    costly: worstRatio >= 2,
     target_agent: "planning_agent",
     trigger_condition: `When planning a request of category ${quote(category)} with the capabilities ${[...new Set(cheap.order)].join(", ")}`,
     instruction: `Order the tasks as ${cheap.order.join(" → ")}.`,
