@@ -58,7 +58,7 @@ export function checkRuleScope(rule: ScopedRule): ScopeVerdict {
     const op = typeof rule.effect === "object" && rule.effect !== null ? (rule.effect as { op?: unknown }).op : undefined;
     const appliers = typeof op === "string" ? EFFECT_TARGETS[op] : undefined;
     if (!appliers) return { ok: false, reason: `effect op ${JSON.stringify(op)} is not one the agents apply (${Object.keys(EFFECT_TARGETS).join(", ")})` };
-    if (!appliers.includes(target as AllowedTarget)) return { ok: false, reason: `effect ${op} is applied by ${appliers.join(" or ")}, not by ${target}` };
+    if (!appliers.includes(target as AllowedTarget)) return { ok: false, reason: `effect ${String(op)} is applied by ${appliers.join(" or ")}, not by ${target}` };
   }
   return { ok: true };
 }
