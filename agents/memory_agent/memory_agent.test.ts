@@ -63,11 +63,12 @@ describe("memory_agent", () => {
         { task_id: "t5", capability: "find_mentions", depends_on: ["t2", "t4"] },
       ],
       tasks: [
-        { task_id: "t1", capability: "fetch", status: "succeeded", attempts: 2, error_code: "HTTP_429", domain: "a.example", recoverable: true, duration_ms: 812 },
-        { task_id: "t2", capability: "extract_text", status: "succeeded", attempts: 1, recoverable: false, duration_ms: 15 },
+        { task_id: "t1", capability: "fetch", status: "succeeded", attempts: 2, error_code: "HTTP_429", domain: "a.example", recoverable: true, duration_ms: 812, output_chars: 147, fingerprint: "f137c9e72cc5881b" },
+        { task_id: "t2", capability: "extract_text", status: "succeeded", attempts: 1, recoverable: false, duration_ms: 15, input_chars: 147, output_chars: 27, fingerprint: "08b93f93eacdd534" },
         { task_id: "t3", capability: "fetch", status: "failed", attempts: 1, error_code: "HTTP_404", domain: "gone.example", recoverable: false, duration_ms: 35 },
         { task_id: "t4", capability: "extract_text", status: "skipped", attempts: 0, recoverable: false },
-        { task_id: "t5", capability: "find_mentions", status: "succeeded", attempts: 1, recoverable: false, duration_ms: 15 },
+        // Sizes, not content; no fingerprint: what it consumed from t4 never existed.
+        { task_id: "t5", capability: "find_mentions", status: "succeeded", attempts: 1, recoverable: false, duration_ms: 15, input_chars: 27, output_chars: 27 },
       ],
       rules_applied: ["rule_20261120_01"],
     });

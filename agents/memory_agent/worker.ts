@@ -15,7 +15,7 @@ import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts
 import type { DispatchReport } from "../../runtime/reasoning/report.ts";
 import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
+import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type FlaggedContradiction, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
 
 const STATE_KEY = "workflow_record";
 const PLANNER = "planning_agent";
@@ -24,7 +24,7 @@ export const handler = defineHandler<"synthesis">(async (input, ctx) => {
   const unplanned = input.source === PLANNER;
   let record = await ctx.state.get<WorkflowRecord>(STATE_KEY);
   if (record === undefined) {
-    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx);
+    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx, input.content.contradictions);
     record = await ctx.state.update<WorkflowRecord>(STATE_KEY, (current) => current ?? built);
   }
   const { inserted } = await ctx.records.saveWorkflowRecord(record);
@@ -52,9 +52,9 @@ function unplannedReply(reply: Omit<AgentReply, "status" | "error" | "reasoning"
   return { ...reply, status: { code: "failed", message }, error: { code: "UNPLANNABLE", message, recoverable: false }, reasoning };
 }
 
-async function plannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {
+async function plannedRecord(ctx: AgentContext, flagged: readonly FlaggedContradiction[]): Promise<WorkflowRecord> {
   const report = dispatchReportOf(ctx.message.input.content);
-  return checked(buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report))));
+  return checked(buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report)), flagged));
 }
 
 async function unplannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {

@@ -3,13 +3,17 @@
  * reasoning agent answered, or, for a request the planning agent could not plan, from the
  * user_request itself. Optional fields are omitted, never null.
  */
+import { createHash } from "node:crypto";
 import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
 import { analyzeRequest } from "../../runtime/planning/index.ts";
 import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
-import { consumedTasks, hasEdges, outcomeOf, type DispatchReport, type TaskReport } from "../../runtime/reasoning/report.ts";
+import { consumedTasks, hasEdges, outcomeOf, sourcesOf, type DispatchReport, type TaskReport } from "../../runtime/reasoning/report.ts";
 
 export type WorkflowRecord = ContentTypeMap["workflow_record"];
 type WorkflowTask = WorkflowRecord["tasks"][number];
+type WorkflowContradiction = NonNullable<WorkflowRecord["contradictions"]>[number];
+/** What the reasoning agent flagged, as it reports it (synthesis.contradictions). */
+export type FlaggedContradiction = ContentTypeMap["synthesis"]["contradictions"][number];
 
 export interface RecordContext {
   session_id: string;
@@ -18,7 +22,10 @@ export interface RecordContext {
   finished_at: string;
 }
 
-export function buildWorkflowRecord(report: DispatchReport, at: RecordContext): WorkflowRecord {
+export function buildWorkflowRecord(report: DispatchReport, at: RecordContext, flagged: readonly FlaggedContradiction[] = []): WorkflowRecord {
+  const sizes = sizesOf(report);
+  const fingerprints = fingerprintsOf(report);
+  const contradictions = contradictionsOf(report, flagged);
   return {
     session_id: at.session_id,
     request_id: at.request_id,
@@ -27,8 +34,9 @@ export function buildWorkflowRecord(report: DispatchReport, at: RecordContext): 
     finished_at: at.finished_at,
     status: outcomeOf(report).status,
     plan: report.tasks.map((t) => ({ task_id: t.task_id, capability: t.capability, depends_on: [...(t.depends_on ?? [])] })),
-    tasks: report.tasks.map(taskOf),
+    tasks: report.tasks.map((t) => taskOf(t, sizes, fingerprints)),
     rules_applied: [...report.rules_applied],
+    ...(contradictions.length > 0 ? { contradictions } : {}),
   };
 }
 
@@ -51,7 +59,13 @@ export function buildUnplannedRecord(request: Pick<UserRequest, "text" | "refs" 
   };
 }
 
-function taskOf(t: TaskReport): WorkflowTask {
+function taskOf(t: TaskReport, sizes: Map<string, number>, fingerprints: Map<string, string>): WorkflowTask {
+  const inputChars = (t.depends_on ?? []).reduce<number | undefined>((sum, dep) => {
+    const size = sizes.get(dep);
+    return size === undefined ? sum : (sum ?? 0) + size;
+  }, undefined);
+  const outputChars = sizes.get(t.task_id);
+  const fingerprint = fingerprints.get(t.task_id);
   return {
     task_id: t.task_id,
     capability: t.capability,
@@ -62,7 +76,71 @@ function taskOf(t: TaskReport): WorkflowTask {
     recoverable: recoverableOf(t),
     // A skipped task never ran: it spent no time worth recording.
     ...(t.attempts > 0 ? { duration_ms: t.duration_ms } : {}),
+    ...(t.attempts > 0 && inputChars !== undefined ? { input_chars: inputChars } : {}),
+    ...(outputChars !== undefined ? { output_chars: outputChars } : {}),
+    ...(fingerprint !== undefined ? { fingerprint } : {}),
   };
+}
+
+const hash16 = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+/** Size in characters of JSON of each succeeded task's outputs: sizes, never the content. */
+function sizesOf(report: DispatchReport): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of report.tasks) if (t.status === "succeeded" && t.outputs !== null) out.set(t.task_id, JSON.stringify(t.outputs).length);
+  return out;
+}
+
+/**
+ * A hash of what a succeeded task did: its capability, the fingerprints of the tasks it consumed
+ * and what it produced. Two tasks of one plan with equal fingerprints did the same work twice. The
+ * outputs are part of it because the report does not carry the plan's own inputs (two fetches of
+ * different pages differ by what they returned).
+ */
+function fingerprintsOf(report: DispatchReport): Map<string, string> {
+  const byId = new Map(report.tasks.map((t) => [t.task_id, t]));
+  const out = new Map<string, string>();
+  const of = (t: TaskReport, seen: Set<string>): string | undefined => {
+    const known = out.get(t.task_id);
+    if (known !== undefined) return known;
+    if (t.status !== "succeeded" || t.outputs === null || seen.has(t.task_id)) return undefined;
+    const deps: string[] = [];
+    for (const id of t.depends_on ?? []) {
+      const dep = byId.get(id);
+      const f = dep ? of(dep, new Set([...seen, t.task_id])) : undefined;
+      if (f === undefined) return undefined;
+      deps.push(f);
+    }
+    const f = hash16(`${t.capability}\u0000${deps.sort().join(",")}\u0000${JSON.stringify(t.outputs)}`);
+    out.set(t.task_id, f);
+    return f;
+  };
+  for (const t of report.tasks) of(t, new Set());
+  return out;
+}
+
+/**
+ * The flagged contradictions as metadata: their kind, a hash of the subject (the subject is read
+ * from page text, so it is not kept) and the sources that disagreed (the roots of the lineages the
+ * values came from, by capability and domain).
+ */
+function contradictionsOf(report: DispatchReport, flagged: readonly FlaggedContradiction[]): WorkflowContradiction[] {
+  const byId = new Map(report.tasks.map((t) => [t.task_id, t]));
+  const lineages = sourcesOf(report);
+  const out: WorkflowContradiction[] = [];
+  for (const c of flagged.slice(0, 100)) {
+    const roots = new Map<string, TaskReport>();
+    for (const v of c.values) {
+      const lineage = lineages.get(v.task_id) ?? v.task_id;
+      const root = byId.get(lineage.split("+")[0] ?? "") ?? byId.get(v.task_id);
+      if (root && !roots.has(lineage)) roots.set(lineage, root);
+    }
+    if (roots.size < 2) continue;
+    const sources = [...roots.values()].slice(0, 10).map((r) => ({ capability: r.capability, ...(r.domain !== undefined ? { domain: r.domain } : {}) }));
+    const kind = c.subject.startsWith("value of ") ? "compute" : "fact";
+    out.push({ kind, subject_key: hash16(c.subject.toLowerCase().replace(/\s+/g, " ").trim()), sources: sources as WorkflowContradiction["sources"] });
+  }
+  return out;
 }
 
 /**

@@ -1,8 +1,13 @@
 /* Generated from schemas/ by `npm run gen:types`. Do not edit by hand. */
 /**
- * Machine-readable form of the instruction, applied by the deterministic agents.
+ * Stable key of the pattern, the same every time the same thing is seen (e.g. action_failure:fetch:HTTP_429:x.org): the review queue deduplicates proposals by it.
  */
-export type RuleEffect = NoRetryEffect | InsertBeforeEffect | MaxAttemptsEffect | PreferOrderEffect;
+export type PatternKey = string;
+/**
+ * Machine-readable form of the instruction, applied by the deterministic agents. dispatch_agent: no_retry (do not retry failures that match {capability, error_code?, domain?}: fail fast, skip the branch) and max_attempts (cap attempts for them). planning_agent: insert_before (put an `insert` task before every `capability` task, for requests of `category` when given), prefer_order (order the plan's capabilities as `order`, for `category` when given) and dedupe (plan at most one `capability` task per distinct input: merge tasks that would do the same work). reasoning_agent: flag_source_conflict (results from `sources` are known to disagree on the subject `subject_key` of `kind`: report it once as a known conflict between those sources, each value attributed, rather than as a new contradiction).
+ */
+export type RuleEffect =
+  NoRetryEffect | InsertBeforeEffect | MaxAttemptsEffect | PreferOrderEffect | DedupeEffect | FlagSourceConflictEffect;
 
 /**
  * The learning agent's output. The report sits under the single key learning_report.
@@ -35,6 +40,7 @@ export interface LearningReportBody {
 export interface Pattern {
   pattern_id: string;
   kind: "planning_inefficiency" | "action_failure" | "reasoning_failure";
+  pattern_key?: PatternKey;
   description: string;
   occurrences: number;
   evidence: RuleEvidence;
@@ -67,6 +73,28 @@ export interface RuleEvidence {
    */
   order?: string[];
   notes?: string;
+  /**
+   * Attempts that bought nothing (retries of failures that failed again, duplicate tasks).
+   */
+  attempts_wasted?: number;
+  /**
+   * Milliseconds spent on what the rule would avoid.
+   */
+  time_wasted_ms?: number;
+  /**
+   * Workflows the comparison is based on.
+   */
+  workflows?: number;
+  failure_rate?: number;
+  /**
+   * Share of the relevant cases that went the same way (e.g. failures among all tasks on the domain).
+   */
+  consistency?: number;
+  category?: string;
+  /**
+   * @maxItems 10
+   */
+  sources?: string[];
 }
 export interface ProposedRule {
   /**
@@ -96,6 +124,7 @@ export interface ProposedRule {
   confidence_score: number;
   evidence?: RuleEvidence;
   effect?: RuleEffect;
+  pattern_key?: PatternKey;
 }
 /**
  * Do not retry failures that match.
@@ -122,6 +151,10 @@ export interface InsertBeforeEffect {
    * ... insert a task with this capability.
    */
   insert: string;
+  /**
+   * Optional: only for requests of this category.
+   */
+  category?: string;
 }
 /**
  * Cap the attempts for tasks that match.
@@ -140,4 +173,33 @@ export interface PreferOrderEffect {
    * @maxItems 100
    */
   order: [string, string, ...string[]];
+  /**
+   * Optional: only for requests of this category.
+   */
+  category?: string;
+}
+/**
+ * Plan at most one task of this capability per distinct input.
+ */
+export interface DedupeEffect {
+  op: "dedupe";
+  capability: string;
+}
+/**
+ * These sources are known to disagree on this subject: report it as a known conflict, not a new contradiction.
+ */
+export interface FlagSourceConflictEffect {
+  op: "flag_source_conflict";
+  /**
+   * The sources (domain, or capability for a source without one), sorted.
+   *
+   * @minItems 2
+   * @maxItems 10
+   */
+  sources: [string, string, ...string[]];
+  kind?: "fact" | "compute";
+  /**
+   * Hash of the subject the sources disagree on (the workflow records keep no subject text).
+   */
+  subject_key?: string;
 }

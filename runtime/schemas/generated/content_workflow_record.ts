@@ -23,6 +23,12 @@ export interface WorkflowRecord {
    * Items: rule_<YYYYMMDD>_<NN>
    */
   rules_applied: string[];
+  /**
+   * Optional: the contradictions the reasoning agent flagged, as metadata only: the kind, a hash of the subject (never its text) and the sources that disagreed.
+   *
+   * @maxItems 100
+   */
+  contradictions?: WorkflowContradiction[];
 }
 export interface WorkflowRequest {
   text: string;
@@ -51,4 +57,38 @@ export interface WorkflowTask {
    * Wall-clock milliseconds spent.
    */
   duration_ms?: number;
+  /**
+   * Optional: size of what the task consumed, in characters of JSON (the outputs of the tasks it depends on). A size, never the content.
+   */
+  input_chars?: number;
+  /**
+   * Optional: size of the task's outputs, in characters of JSON.
+   */
+  output_chars?: number;
+  /**
+   * Optional: hash of the capability, the fingerprints of the tasks it consumed and what it produced. Two tasks of one plan with the same fingerprint did the same work twice.
+   */
+  fingerprint?: string;
+}
+export interface WorkflowContradiction {
+  /**
+   * fact: sources state different values; compute: the same expression gave different results.
+   */
+  kind: "fact" | "compute";
+  /**
+   * Hash of the normalised subject, so the same contradiction can be counted without keeping what it says.
+   */
+  subject_key: string;
+  /**
+   * @minItems 2
+   * @maxItems 10
+   */
+  sources: [ContradictionSource, ContradictionSource, ...ContradictionSource[]];
+}
+export interface ContradictionSource {
+  /**
+   * Capability of the source task (the root of the lineage the value came from).
+   */
+  capability: string;
+  domain?: string;
 }
