@@ -23,6 +23,7 @@ import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
 
+import { TEST_FETCH_ALLOW } from "../../test/capabilities/helpers.ts";
 import { handler } from "./worker.ts";
 
 type Task = ContentTypeMap["task"];
@@ -77,7 +78,7 @@ beforeAll(async () => {
   ({ runtime, events } = await openTestRuntime(prefix, {
     config: testConfig(prefix, { root, agentsDir: join(root, "agents"), dbSchema: schema, databaseUrl: DATABASE_URL }),
     store: true,
-    capabilities: builtinCapabilities({ fetch: { timeoutMs: 2000 } }),
+    capabilities: builtinCapabilities({ fetch: { timeoutMs: 2000, allow: TEST_FETCH_ALLOW } }),
   }));
   expect(runtime.agents.broken).toEqual([]);
   runtime.startAgents(["action_agent", "dispatch_agent"]);

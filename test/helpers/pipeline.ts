@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { SessionView } from "../../runtime/http/request-service.ts";
 import { startDemoSite, type DemoSite } from "../../runtime/demo/site.ts";
+import { TEST_FETCH_ALLOW } from "../capabilities/helpers.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "./bus.ts";
 
 export const AGENTS_DIR = join(PROJECT_ROOT, "agents");
@@ -30,7 +31,8 @@ export async function openPipeline(name: string, options: { agents?: string[] } 
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
-  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL });
+  // The demo site and the tests' own servers are on loopback: allowed here, refused by default.
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW });
   const { runtime, events } = await openTestRuntime(prefix, { dbSchema: schema, config });
   runtime.startAgents(options.agents);
   const service = runtime.requestService();
