@@ -32,6 +32,8 @@ type ActionResult = ContentTypeMap["action_result"];
 const prefix = uniquePrefix("action");
 const schema = uniqueSchema("action");
 const PAGE = "<html><head><title>Demo</title></head><body><p>Hello.</p></body></html>";
+// NUL bytes (which ordinary pages can hold) and broken UTF-8 (a lone continuation byte, a truncated sequence).
+const NUL_PAGE = Buffer.concat([Buffer.from("<html><head><title>Nul</title></head><body><p>Hel"), Buffer.from([0]), Buffer.from("lo caf"), Buffer.from([0xc3, 0x28]), Buffer.from(" b"), Buffer.from([0xff]), Buffer.from("d.</p>"), Buffer.from([0, 0]), Buffer.from("</body></html>")]);
 let root: string;
 let server: Server;
 let base: string;
@@ -69,6 +71,7 @@ function deployment(): string {
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === "/page") res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
+    else if (req.url === "/nul") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(NUL_PAGE);
     else if (req.url === "/busy") res.writeHead(429, { "retry-after": "3" }).end();
     else res.writeHead(404).end();
   });
@@ -133,6 +136,36 @@ describe("action_agent runs one task and reports to dispatch", () => {
     expect(result.duration_ms).toBeGreaterThanOrEqual(0);
     expect(reply.resources.source_refs).toEqual(result.refs);
     expect(reply.audit.governance_files_consulted).toEqual(["agents/action_agent/action_agent.md", "context/application.md", "governance/message_format.md"]);
+  });
+
+  it("answers for a page with NUL bytes and broken UTF-8: normalised, counted, said in the envelope, stored in the audit log", async () => {
+    const { reply, result } = await run({ capability: "fetch", inputs: { url: `${base}/nul` } });
+    expect(reply.status.code).toBe("success");
+    const html = result.outputs.html as string;
+    expect(html).not.toContain("\u0000");
+    expect(html).toContain("<p>Hello caf\ufffd( b\ufffdd.</p></body>");
+    expect(result.outputs).toMatchObject({ normalized_chars: 3, bytes: NUL_PAGE.length });
+    expect(reply.audit.compliance_notes).toContain("3 character(s) of fetched or generated text normalised");
+    await runtime.store!.audit.flush();
+    const rows = await runtime.store!.db.query(`SELECT outcome FROM "${schema}".audit_log WHERE envelope->>'message_id' = $1`, [reply.message_id]);
+    expect(rows.rows.length).toBeGreaterThan(0);
+  });
+
+  it("normalises any capability's outputs, not only fetch's", async () => {
+    const leaky: Capability = {
+      name: "leaky",
+      description: "Returns text with a NUL and a lone surrogate in it, as a plugin might.",
+      consumes: {},
+      produces: { text: "text" },
+      inputSchema: { type: "object", properties: {} },
+      outputSchema: { type: "object", properties: { text: { type: "string" } } },
+      execute: async () => ({ text: "a\u0000b\ud800c" }),
+    };
+    const ctx = { capabilities: new CapabilityRegistry([leaky]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-b" } as unknown as AgentContext;
+    const task: Task = { plan_id: "p-1", task_id: "t8", capability: "leaky", inputs: {}, attempt: 1 };
+    const reply = (await handler({ content_type: "task", content: task as unknown as Record<string, unknown>, source: "dispatch_agent" }, ctx)) as AgentReply;
+    expect((reply.content as unknown as ActionResult).outputs).toEqual({ text: "ab\ufffdc" });
+    expect(reply.compliance_notes?.some((n) => n.startsWith("2 character(s)"))).toBe(true);
   });
 
   it("reports a 404 as a failure that is not recoverable", async () => {
