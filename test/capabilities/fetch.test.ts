@@ -109,6 +109,7 @@ describe("fetch: pages that answer", () => {
       final_url: `${base}/page`,
       truncated: false,
       total_chars: PAGE.length,
+      kept_chars: PAGE.length,
       normalized_chars: 0,
     });
   });
@@ -125,7 +126,7 @@ describe("fetch: pages that answer", () => {
 
   it("cuts documents longer than the html limit and says so", async () => {
     const out = await fetchCapability({ maxHtmlChars: 100, allow: TEST_FETCH_ALLOW }).execute({ url: `${base}/long` }, capabilityContext());
-    expect(out).toMatchObject({ html: "a".repeat(100), bytes: 300, truncated: true, total_chars: 300 });
+    expect(out).toMatchObject({ html: "a".repeat(100), bytes: 300, truncated: true, total_chars: 300, kept_chars: 100 });
   });
 });
 

@@ -70,8 +70,10 @@ export interface FetchOutput extends Record<string, unknown> {
   final_url: string;
   /** The document was longer than the html limit and was cut to it. */
   truncated: boolean;
-  /** Length of the decoded document before any cut (equals html.length when not truncated). */
+  /** Length of the decoded document before any cut. */
   total_chars: number;
+  /** Characters handed on in `html` (what every later task reads; the cut point when truncated). */
+  kept_chars: number;
   /** Characters removed (NUL) or replaced (lone surrogates) before the page entered a message. */
   normalized_chars: number;
 }
@@ -105,7 +107,7 @@ export function fetchCapability(options: FetchOptions = {}): Capability<FetchInp
     outputSchema: {
       type: "object",
       additionalProperties: false,
-      required: ["html", "status", "content_type", "domain", "bytes", "final_url", "truncated", "total_chars", "normalized_chars"],
+      required: ["html", "status", "content_type", "domain", "bytes", "final_url", "truncated", "total_chars", "kept_chars", "normalized_chars"],
       properties: {
         html: { type: "string", maxLength: maxHtmlChars },
         status: { type: "integer", minimum: 100, maximum: 599 },
@@ -115,6 +117,7 @@ export function fetchCapability(options: FetchOptions = {}): Capability<FetchInp
         final_url: { type: "string" },
         truncated: { type: "boolean" },
         total_chars: { type: "integer", minimum: 0 },
+        kept_chars: { type: "integer", minimum: 0 },
         normalized_chars: { type: "integer", minimum: 0 },
       },
     },
@@ -161,8 +164,9 @@ async function get(raw: string, ctx: CapabilityContext, o: ResolvedOptions): Pro
     // before it enters a message, and the output says how much (text.ts has the rule).
     const { text, changed } = normalizeText(decode(body, contentType));
     const truncated = text.length > o.maxHtmlChars;
+    const html = truncated ? text.slice(0, o.maxHtmlChars) : text;
     return {
-      html: truncated ? text.slice(0, o.maxHtmlChars) : text,
+      html,
       status: res.status,
       content_type: contentType,
       domain: domain,
@@ -170,6 +174,7 @@ async function get(raw: string, ctx: CapabilityContext, o: ResolvedOptions): Pro
       final_url: res.url,
       truncated,
       total_chars: text.length,
+      kept_chars: html.length,
       normalized_chars: changed,
     };
   } catch (err) {
