@@ -24,6 +24,7 @@ import type { Runtime } from "../../runtime/runtime.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
 
 import { TEST_FETCH_ALLOW } from "../../test/capabilities/helpers.ts";
+import { DeferredError } from "../../runtime/errors/index.ts";
 import { handler } from "./worker.ts";
 
 type Task = ContentTypeMap["task"];
@@ -218,6 +219,33 @@ describe("action_agent runs one task and reports to dispatch", () => {
     expect(reply.error).toMatchObject({ code: "OUTPUT_INVALID", recoverable: false });
     expect((reply.content as unknown as ActionResult).outputs).toEqual({});
     expect(reply.error?.message).toContain("/outputs/text");
+  });
+
+  it("defers a task whose capability lane is full (no attempt used) and runs it once the lane frees", async () => {
+    let finish: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const slow: Capability = {
+      name: "slow",
+      description: "Holds its lane until the test lets it go.",
+      consumes: {},
+      produces: { text: "text" },
+      inputSchema: { type: "object", properties: {} },
+      outputSchema: { type: "object", properties: { text: { type: "string" } } },
+      lanes: { max: 1 },
+      execute: async () => {
+        await gate;
+        return { text: "done" };
+      },
+    };
+    const ctx = { capabilities: new CapabilityRegistry([slow]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-c" } as unknown as AgentContext;
+    const message = (task_id: string) => ({ content_type: "task" as const, content: { plan_id: "p-1", task_id, capability: "slow", inputs: {}, attempt: 1 } as unknown as Record<string, unknown>, source: "dispatch_agent" });
+    const first = handler(message("t1"), ctx);
+    const second = await Promise.resolve(handler(message("t2"), ctx)).catch((err: unknown) => err);
+    expect(second).toBeInstanceOf(DeferredError);
+    expect((second as DeferredError).message).toBe("slow lane is full (1 of 1 running in this process)");
+    finish();
+    expect(((await first) as AgentReply).status).toBeUndefined();
+    expect(((await handler(message("t2"), ctx)) as AgentReply).next_agent).toBe("dispatch_agent");
   });
 
   it("sent nothing to the dead-letter queue", async () => {

@@ -5,11 +5,12 @@
  * runtime itself is in trouble.
  */
 import { defineHandler, type AgentReply } from "../../runtime/agents/handler.ts";
-import { executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
+import { domainOfInputs, executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
+import { enterLane, laneRetryDelayMs } from "../../runtime/capabilities/lanes.ts";
 import type { Capability } from "../../runtime/capabilities/types.ts";
 import type { ContentTypeMap, ResourceRef } from "../../runtime/envelope/types.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { summarize, type Issue } from "../../runtime/errors/index.ts";
+import { DeferredError, summarize, type Issue } from "../../runtime/errors/index.ts";
 import { normalizeDeep } from "../../runtime/capabilities/normalize.ts";
 import { normalizeText } from "../../runtime/envelope/text.ts";
 
@@ -20,12 +21,22 @@ const DISPATCH = "dispatch_agent";
 
 export const handler = defineHandler<"task">(async (input, ctx) => {
   const task = input.content;
-  const executed = await executeTask(ctx.capabilities, task, {
-    clock: ctx.clock,
-    logger: ctx.logger,
-    llm: ctx.llm,
-    idempotencyKey: ctx.idempotencyKey,
-  });
+  const cap = ctx.capabilities.get(task.capability);
+  // Slow I/O waits in its lane, not in a worker slot: a full lane puts the task back for a moment
+  // without using an attempt, and the slot goes to other work meanwhile.
+  const lane = cap ? enterLane(cap, domainField(domainOfInputs(cap, task.inputs))) : null;
+  if (lane && !lane.ok) throw new DeferredError(lane.reason, laneRetryDelayMs());
+  let executed: TaskOutcome;
+  try {
+    executed = await executeTask(ctx.capabilities, task, {
+      clock: ctx.clock,
+      logger: ctx.logger,
+      llm: ctx.llm,
+      idempotencyKey: ctx.idempotencyKey,
+    });
+  } finally {
+    lane?.slot.release();
+  }
   const { outcome, normalized } = normalizeOutcome(executed);
   const refs = sourceRefs(ctx.capabilities.get(task.capability), task);
   let result = actionResult(task, outcome, refs);
@@ -117,4 +128,9 @@ function checkResult(result: ActionResult): Issue[] {
   const registry = schemaRegistry();
   const id = registry.contentSchemaId("action_result");
   return id ? registry.check(id, result, "", "content") : [];
+}
+
+/** Domains are compared lowercase, as action_result's `domain` has them. */
+function domainField(domain: string | undefined): string | undefined {
+  return domain?.toLowerCase();
 }
