@@ -1,6 +1,6 @@
 /**
  * A page over the 200,000-character cap with the searched term at its end: the answer must not say
- * "not found" as a fact. Through the whole pipeline (real Redis, Postgres, every agent, the real
+ * "not found" as a fact. (And a page with NUL bytes gives an answer.) Through the whole pipeline (real Redis, Postgres, every agent, the real
  * fetch against a local server) and through the synthesis alone.
  */
 import { createServer, type Server } from "node:http";
@@ -15,12 +15,14 @@ const FILLER = "<p>The valley grid carries power from the ridge to the town ever
 // About 260,000 characters of HTML, "battery" only in the last paragraph.
 const LONG_PAGE = `<html><head><title>Grid report</title></head><body>${FILLER.repeat(Math.ceil(260_000 / FILLER.length))}<p>The battery park covers the evening peak.</p></body></html>`;
 
+// NUL bytes and broken UTF-8 in an ordinary page: the session must still answer.
+const NUL_PAGE = Buffer.concat([Buffer.from("<html><head><title>Nul page</title></head><body><p>The battery"), Buffer.from([0]), Buffer.from(" park is large. Caf"), Buffer.from([0xc3, 0x28, 0]), Buffer.from(" open.</p></body></html>")]);
 let p: Pipeline;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  server = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(LONG_PAGE));
+  server = createServer((req, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(req.url === "/nul.html" ? NUL_PAGE : LONG_PAGE));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   p = await openPipeline("trunc");
@@ -43,6 +45,15 @@ describe("an input cut at the cap", () => {
     expect(answer.answer).not.toMatch(/"battery" not found\b/);
     expect(answer.confidence).toBeLessThanOrEqual(0.5);
     expect(answer.findings.some((f) => f.statement.includes("may be in the part not read"))).toBe(true);
+  });
+});
+
+describe("a fetched page with NUL bytes", () => {
+  it("gives an answer, not a dead session", async () => {
+    const { view, record } = await p.run(`Find mentions of "battery" in ${base}/nul.html`, 30_000);
+    expect(view.status).toBe("success");
+    expect((view.answer as { answer: string }).answer).toContain('"battery" 1 time');
+    expect(record?.status).toBe("success");
   });
 });
 
