@@ -128,7 +128,7 @@ export class Runtime {
     const services = createServices({
       ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
       llm,
-      capabilities: options.capabilities ?? builtinCapabilities(),
+      capabilities: options.capabilities ?? builtinCapabilities({ fetch: { allow: config.fetchAllow } }),
     });
     return new Runtime(config, registry, agents, bus, redis, logger, clock, options.rules, store, services);
   }

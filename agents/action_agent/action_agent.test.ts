@@ -23,6 +23,8 @@ import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
 
+import { TEST_FETCH_ALLOW } from "../../test/capabilities/helpers.ts";
+import { DeferredError } from "../../runtime/errors/index.ts";
 import { handler } from "./worker.ts";
 
 type Task = ContentTypeMap["task"];
@@ -31,6 +33,8 @@ type ActionResult = ContentTypeMap["action_result"];
 const prefix = uniquePrefix("action");
 const schema = uniqueSchema("action");
 const PAGE = "<html><head><title>Demo</title></head><body><p>Hello.</p></body></html>";
+// NUL bytes (which ordinary pages can hold) and broken UTF-8 (a lone continuation byte, a truncated sequence).
+const NUL_PAGE = Buffer.concat([Buffer.from("<html><head><title>Nul</title></head><body><p>Hel"), Buffer.from([0]), Buffer.from("lo caf"), Buffer.from([0xc3, 0x28]), Buffer.from(" b"), Buffer.from([0xff]), Buffer.from("d.</p>"), Buffer.from([0, 0]), Buffer.from("</body></html>")]);
 let root: string;
 let server: Server;
 let base: string;
@@ -68,6 +72,7 @@ function deployment(): string {
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === "/page") res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
+    else if (req.url === "/nul") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(NUL_PAGE);
     else if (req.url === "/busy") res.writeHead(429, { "retry-after": "3" }).end();
     else res.writeHead(404).end();
   });
@@ -77,7 +82,7 @@ beforeAll(async () => {
   ({ runtime, events } = await openTestRuntime(prefix, {
     config: testConfig(prefix, { root, agentsDir: join(root, "agents"), dbSchema: schema, databaseUrl: DATABASE_URL }),
     store: true,
-    capabilities: builtinCapabilities({ fetch: { timeoutMs: 2000 } }),
+    capabilities: builtinCapabilities({ fetch: { timeoutMs: 2000, allow: TEST_FETCH_ALLOW } }),
   }));
   expect(runtime.agents.broken).toEqual([]);
   runtime.startAgents(["action_agent", "dispatch_agent"]);
@@ -134,6 +139,36 @@ describe("action_agent runs one task and reports to dispatch", () => {
     expect(reply.audit.governance_files_consulted).toEqual(["agents/action_agent/action_agent.md", "context/application.md", "governance/message_format.md"]);
   });
 
+  it("answers for a page with NUL bytes and broken UTF-8: normalised, counted, said in the envelope, stored in the audit log", async () => {
+    const { reply, result } = await run({ capability: "fetch", inputs: { url: `${base}/nul` } });
+    expect(reply.status.code).toBe("success");
+    const html = result.outputs.html as string;
+    expect(html).not.toContain("\u0000");
+    expect(html).toContain("<p>Hello caf\ufffd( b\ufffdd.</p></body>");
+    expect(result.outputs).toMatchObject({ normalized_chars: 3, bytes: NUL_PAGE.length });
+    expect(reply.audit.compliance_notes).toContain("3 character(s) of fetched or generated text normalised");
+    await runtime.store!.audit.flush();
+    const rows = await runtime.store!.db.query(`SELECT outcome FROM "${schema}".audit_log WHERE envelope->>'message_id' = $1`, [reply.message_id]);
+    expect(rows.rows.length).toBeGreaterThan(0);
+  });
+
+  it("normalises any capability's outputs, not only fetch's", async () => {
+    const leaky: Capability = {
+      name: "leaky",
+      description: "Returns text with a NUL and a lone surrogate in it, as a plugin might.",
+      consumes: {},
+      produces: { text: "text" },
+      inputSchema: { type: "object", properties: {} },
+      outputSchema: { type: "object", properties: { text: { type: "string" } } },
+      execute: async () => ({ text: "a\u0000b\ud800c" }),
+    };
+    const ctx = { capabilities: new CapabilityRegistry([leaky]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-b" } as unknown as AgentContext;
+    const task: Task = { plan_id: "p-1", task_id: "t8", capability: "leaky", inputs: {}, attempt: 1 };
+    const reply = (await handler({ content_type: "task", content: task as unknown as Record<string, unknown>, source: "dispatch_agent" }, ctx)) as AgentReply;
+    expect((reply.content as unknown as ActionResult).outputs).toEqual({ text: "ab\ufffdc" });
+    expect(reply.compliance_notes?.some((n) => n.startsWith("2 character(s)"))).toBe(true);
+  });
+
   it("reports a 404 as a failure that is not recoverable", async () => {
     const { reply, result } = await run({ capability: "fetch", inputs: { url: `${base}/gone` } });
     expect(result.error).toEqual({ code: "HTTP_404", message: `${base}/gone answered 404 Not Found`, recoverable: false });
@@ -184,6 +219,33 @@ describe("action_agent runs one task and reports to dispatch", () => {
     expect(reply.error).toMatchObject({ code: "OUTPUT_INVALID", recoverable: false });
     expect((reply.content as unknown as ActionResult).outputs).toEqual({});
     expect(reply.error?.message).toContain("/outputs/text");
+  });
+
+  it("defers a task whose capability lane is full (no attempt used) and runs it once the lane frees", async () => {
+    let finish: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const slow: Capability = {
+      name: "slow",
+      description: "Holds its lane until the test lets it go.",
+      consumes: {},
+      produces: { text: "text" },
+      inputSchema: { type: "object", properties: {} },
+      outputSchema: { type: "object", properties: { text: { type: "string" } } },
+      lanes: { max: 1 },
+      execute: async () => {
+        await gate;
+        return { text: "done" };
+      },
+    };
+    const ctx = { capabilities: new CapabilityRegistry([slow]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-c" } as unknown as AgentContext;
+    const message = (task_id: string) => ({ content_type: "task" as const, content: { plan_id: "p-1", task_id, capability: "slow", inputs: {}, attempt: 1 } as unknown as Record<string, unknown>, source: "dispatch_agent" });
+    const first = handler(message("t1"), ctx);
+    const second = await Promise.resolve(handler(message("t2"), ctx)).catch((err: unknown) => err);
+    expect(second).toBeInstanceOf(DeferredError);
+    expect((second as DeferredError).message).toBe("slow lane is full (1 of 1 running in this process)");
+    finish();
+    expect(((await first) as AgentReply).status).toBeUndefined();
+    expect(((await handler(message("t2"), ctx)) as AgentReply).next_agent).toBe("dispatch_agent");
   });
 
   it("sent nothing to the dead-letter queue", async () => {

@@ -5,11 +5,14 @@
  * runtime itself is in trouble.
  */
 import { defineHandler, type AgentReply } from "../../runtime/agents/handler.ts";
-import { executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
+import { domainOfInputs, executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
+import { enterLane, laneRetryDelayMs } from "../../runtime/capabilities/lanes.ts";
 import type { Capability } from "../../runtime/capabilities/types.ts";
 import type { ContentTypeMap, ResourceRef } from "../../runtime/envelope/types.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { summarize, type Issue } from "../../runtime/errors/index.ts";
+import { DeferredError, summarize, type Issue } from "../../runtime/errors/index.ts";
+import { normalizeDeep } from "../../runtime/capabilities/normalize.ts";
+import { normalizeText } from "../../runtime/envelope/text.ts";
 
 type Task = ContentTypeMap["task"];
 type ActionResult = ContentTypeMap["action_result"];
@@ -18,12 +21,23 @@ const DISPATCH = "dispatch_agent";
 
 export const handler = defineHandler<"task">(async (input, ctx) => {
   const task = input.content;
-  const outcome = await executeTask(ctx.capabilities, task, {
-    clock: ctx.clock,
-    logger: ctx.logger,
-    llm: ctx.llm,
-    idempotencyKey: ctx.idempotencyKey,
-  });
+  const cap = ctx.capabilities.get(task.capability);
+  // Slow I/O waits in its lane, not in a worker slot: a full lane puts the task back for a moment
+  // without using an attempt, and the slot goes to other work meanwhile.
+  const lane = cap ? enterLane(cap, domainField(domainOfInputs(cap, task.inputs))) : null;
+  if (lane && !lane.ok) throw new DeferredError(lane.reason, laneRetryDelayMs());
+  let executed: TaskOutcome;
+  try {
+    executed = await executeTask(ctx.capabilities, task, {
+      clock: ctx.clock,
+      logger: ctx.logger,
+      llm: ctx.llm,
+      idempotencyKey: ctx.idempotencyKey,
+    });
+  } finally {
+    lane?.slot.release();
+  }
+  const { outcome, normalized } = normalizeOutcome(executed);
   const refs = sourceRefs(ctx.capabilities.get(task.capability), task);
   let result = actionResult(task, outcome, refs);
   // The result must fit its message schema; outputs that cannot travel (too long, reserved keys)
@@ -34,8 +48,24 @@ export const handler = defineHandler<"task">(async (input, ctx) => {
     result = actionResult(task, { outputs: {}, duration_ms: outcome.duration_ms, ...(outcome.domain ? { domain: outcome.domain } : {}), error }, refs);
   }
   ctx.logger.debug({ task_id: task.task_id, capability: task.capability, attempt: task.attempt, error: result.error?.code }, "task executed");
-  return reply(task, result);
+  const out = reply(task, result);
+  if (normalized === 0) return out;
+  const note = `${normalized} character(s) of fetched or generated text normalised before entering this message (NUL removed, lone surrogates replaced with U+FFFD, as runtime/envelope/text.ts rules)`;
+  return { ...out, compliance_notes: [...(out.compliance_notes ?? []), note] };
 });
+
+/**
+ * What a capability fetched or generated may hold NUL or lone surrogates, which no message can
+ * carry: normalised here for every capability (fetch has already done it and counts it in
+ * `normalized_chars`), so a page with a NUL byte gives an answer instead of a dead session.
+ */
+function normalizeOutcome(outcome: TaskOutcome): { outcome: TaskOutcome; normalized: number } {
+  const outputs = normalizeDeep(outcome.outputs);
+  const reported = typeof outputs.value.normalized_chars === "number" ? outputs.value.normalized_chars : 0;
+  if (!outcome.error) return { outcome: { ...outcome, outputs: outputs.value }, normalized: reported + outputs.changed };
+  const message = normalizeText(outcome.error.message);
+  return { outcome: { ...outcome, outputs: outputs.value, error: { ...outcome.error, message: message.text } }, normalized: reported + outputs.changed + message.changed };
+}
 
 function actionResult(task: Task, outcome: TaskOutcome, refs: ResourceRef[]): ActionResult {
   const e = outcome.error;
@@ -98,4 +128,9 @@ function checkResult(result: ActionResult): Issue[] {
   const registry = schemaRegistry();
   const id = registry.contentSchemaId("action_result");
   return id ? registry.check(id, result, "", "content") : [];
+}
+
+/** Domains are compared lowercase, as action_result's `domain` has them. */
+function domainField(domain: string | undefined): string | undefined {
+  return domain?.toLowerCase();
 }

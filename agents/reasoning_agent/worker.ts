@@ -6,6 +6,7 @@
 import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
 import { isAgentbusError } from "../../runtime/errors/index.ts";
 import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
+import { normalizedCharsOf } from "../../runtime/llm/json.ts";
 import { synthesisPrompt, withLlmAnswer } from "../../runtime/reasoning/llm.ts";
 import type { DispatchReport } from "../../runtime/reasoning/report.ts";
 import { synthesize, type Synthesis, type SynthesisResult } from "../../runtime/reasoning/synthesize.ts";
@@ -17,7 +18,7 @@ export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
   if (ctx.llm) {
     const written = await llmSynthesis(ctx, report, result);
     if (written.result) result = written.result;
-    if (written.note) notes.push(written.note);
+    notes.push(...written.notes);
   }
   const reply: Omit<AgentReply, "next_agent"> = {
     content_type: "synthesis",
@@ -46,24 +47,28 @@ function statusOf(result: SynthesisResult): EnvelopeStatus {
  * model cannot get valid keeps the deterministic answer; budget, rate-limit and provider errors
  * propagate (the bus retries the recoverable ones; BUDGET_EXCEEDED stops the session).
  */
-async function llmSynthesis(ctx: AgentContext, report: DispatchReport, base: SynthesisResult): Promise<{ result: SynthesisResult | null; note: string | null }> {
+async function llmSynthesis(ctx: AgentContext, report: DispatchReport, base: SynthesisResult): Promise<{ result: SynthesisResult | null; notes: string[] }> {
   const llm = ctx.llm;
-  if (!llm) return { result: null, note: null };
+  if (!llm) return { result: null, notes: [] };
   const key = `llm_synthesis:${ctx.idempotencyKey}`;
+  const notes: string[] = [];
   let written = await ctx.state.get<Synthesis>(key);
   if (written === undefined) {
     try {
       const fresh = await llm.json<Synthesis>({ contentType: "synthesis", prompt: synthesisPrompt(report) });
+      // NUL and lone surrogates in the model's reply were normalised where it was read (llm/json.ts).
+      const normalized = normalizedCharsOf(fresh);
+      if (normalized > 0) notes.push(`${normalized} character(s) of the LLM's reply normalised (NUL removed, lone surrogates replaced with U+FFFD) before it entered this message`);
       written = await ctx.state.update<Synthesis>(key, (current) => current ?? fresh);
     } catch (err) {
       if (isAgentbusError(err) && err.code === "LLM_OUTPUT_INVALID") {
         ctx.logger.warn({ err: err.message }, "the LLM gave no valid synthesis; sending the deterministic answer");
-        return { result: null, note: `LLM_OUTPUT_INVALID from ${llm.provider}/${llm.model}: the deterministic answer was sent instead` };
+        return { result: null, notes: [`LLM_OUTPUT_INVALID from ${llm.provider}/${llm.model}: the deterministic answer was sent instead`] };
       }
       throw err;
     }
   }
   const merged = withLlmAnswer(base, written, report);
-  if (!merged) return { result: null, note: `the answer from ${llm.provider}/${llm.model} was empty: the deterministic answer was sent instead` };
-  return { result: merged, note: `answer text written by ${llm.provider}/${llm.model} from the task results only` };
+  if (!merged) return { result: null, notes: [...notes, `the answer from ${llm.provider}/${llm.model} was empty: the deterministic answer was sent instead`] };
+  return { result: merged, notes: [`answer text written by ${llm.provider}/${llm.model} from the task results only`, ...notes] };
 }

@@ -133,7 +133,7 @@ function domainField(domain: string | undefined): { domain?: string } {
 }
 
 /** The host of the first input the capability declares as a "url", so failures before any request still name it. */
-function domainOfInputs(cap: Capability, inputs: Record<string, unknown>): string | undefined {
+export function domainOfInputs(cap: Capability, inputs: Record<string, unknown>): string | undefined {
   for (const [field, type] of Object.entries(cap.consumes)) {
     const value = inputs[field];
     if (type !== "url" || typeof value !== "string") continue;

@@ -129,6 +129,11 @@ function checkDeclaration(cap: Capability): void {
       if (!known.includes(field)) fail(`${side}.${field} is not a property of ${schemaName} (its properties: ${known.join(", ") || "none"})`);
     }
   }
+  if (cap.lanes !== undefined) {
+    const { max, perDomain } = cap.lanes;
+    if (!Number.isInteger(max) || max < 1) fail(`lanes.max must be a positive integer, got ${JSON.stringify(max)}`);
+    if (perDomain !== undefined && (!Number.isInteger(perDomain) || perDomain < 1)) fail(`lanes.perDomain must be a positive integer, got ${JSON.stringify(perDomain)}`);
+  }
   const required = cap.inputSchema.required;
   if (required !== undefined && (!Array.isArray(required) || required.some((r) => typeof r !== "string"))) fail("inputSchema.required must be an array of field names");
 }

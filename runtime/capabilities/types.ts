@@ -34,7 +34,20 @@ export interface Capability<I extends Record<string, unknown> = Record<string, u
   produces: Readonly<Record<string, ArtifactType>>;
   inputSchema: Record<string, unknown>;
   outputSchema: Record<string, unknown>;
+  /**
+   * How many tasks of this capability one process runs at once, in all and per domain (the host of
+   * its url input). Slow I/O held within its lane leaves the action agent's other slots for cheap
+   * work; a task that finds its lane full is put back for a moment (lanes.ts). Absent: no limit.
+   */
+  lanes?: CapabilityLanes;
   execute(input: I, ctx: CapabilityContext): Promise<O>;
+}
+
+export interface CapabilityLanes {
+  /** Tasks of this capability at once in this process. */
+  max: number;
+  /** Tasks at once per domain (only for capabilities that consume a url). */
+  perDomain?: number;
 }
 
 /** How a capability says it failed; `recoverable` must be honest (retrying could help). */

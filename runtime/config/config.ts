@@ -5,6 +5,7 @@
 import { join, resolve } from "node:path";
 import { Duration, IANAZone } from "luxon";
 import { ConfigError } from "../errors/index.ts";
+import { parseFetchAllow, type FetchAllowEntry } from "../capabilities/builtin/fetch-guard.ts";
 
 export interface RuntimeConfig {
   /** Deployment root: agents/, context/, governance/ are resolved against it. */
@@ -35,6 +36,11 @@ export interface RuntimeConfig {
   entryAgent: string;
   httpHost: string;
   httpPort: number;
+  /**
+   * AGENTBUS_FETCH_ALLOW: what fetch may reach of the loopback, private, link-local and metadata
+   * addresses it refuses by default (host, host:port, host:port-port, CIDR; comma-separated).
+   */
+  fetchAllow: FetchAllowEntry[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -69,6 +75,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     entryAgent: overrides.entryAgent ?? env.AGENTBUS_ENTRY_AGENT ?? "planning_agent",
     httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
     httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),
+    fetchAllow: overrides.fetchAllow ?? parseFetchAllow(env.AGENTBUS_FETCH_ALLOW),
   };
 }
 

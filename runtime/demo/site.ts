@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseFetchAllow, type FetchAllowEntry } from "../capabilities/builtin/fetch-guard.ts";
 
 export interface DemoSite {
   /** Base URLs of the three hosts. */
@@ -89,4 +90,12 @@ function listen(host: string, port: number, handler: (req: IncomingMessage, res:
 function base(server: Server): string {
   const a = server.address() as AddressInfo;
   return `http://${a.address}:${a.port}`;
+}
+
+/**
+ * The allow-list entries (host:port) fetch needs to reach the demo's hosts, which are on loopback
+ * and so refused by default; as AGENTBUS_FETCH_ALLOW text with `.join(",")` on their sources.
+ */
+export function demoFetchAllow(site: Pick<DemoSite, "main" | "busy" | "slow">): FetchAllowEntry[] {
+  return parseFetchAllow([site.main, site.busy, site.slow].map((u) => new URL(u).host).join(","));
 }

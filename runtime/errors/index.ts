@@ -89,6 +89,21 @@ export function isDeferredError(value: unknown): value is DeferredError {
   return value instanceof DeferredError;
 }
 
+/**
+ * Codes for what fetch refuses to reach (runtime/capabilities/builtin/fetch-guard.ts). Never
+ * recoverable: the same URL would be refused again.
+ */
+export const FETCH_REFUSED = {
+  /** The host resolves to a loopback, private, link-local, metadata or reserved address not allowed. */
+  address: "FETCH_ADDRESS_REFUSED",
+  /** A redirect to anything but http(s): file:, ftp:, data:, … */
+  scheme: "FETCH_SCHEME_REFUSED",
+  /** A redirect back to a URL already visited. */
+  redirectLoop: "FETCH_REDIRECT_LOOP",
+  /** More redirects than the hop limit. */
+  tooManyRedirects: "FETCH_TOO_MANY_REDIRECTS",
+} as const;
+
 /** Thrown by handlers (or the runtime on their behalf) to say how a failure should be treated. */
 export class HandlerError extends AgentbusError {
   constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {

@@ -16,6 +16,7 @@ export function synthesisPrompt(report: DispatchReport): string {
   return [
     "Write the synthesis of the task results below, using only what they contain.",
     "The answer states what the results show, names the tasks it relies on, says which sources disagree, and says plainly what failed or was skipped and why (with the error codes).",
+    'A result with "truncated": true was cut: say so, and never state that something is absent from a document that was cut (it may be in the part not read).',
     'Reply with JSON for the "synthesis" content type: {"answer", "findings": [{"statement", "task_ids"}], "contradictions": [{"subject", "values": [{"value", "task_id"}]}], "confidence"}.',
     "",
     "Task results (JSON):",
@@ -65,8 +66,10 @@ export function withLlmAnswer(base: SynthesisResult, llm: Synthesis, report: Dis
   const note = unmentioned.length
     ? `\n\nThe results disagree:\n${unmentioned.map((c) => `- ${c.subject}: ${c.values.map((v) => `${String(v.value)} (${v.task_id})`).join(" vs ")}`).join("\n")}`
     : "";
-  const answer = `${text}${note}`;
-  const confidence = Math.min(confidenceOf(base.outcome, contradictions.length), llm.confidence);
+  // Cut inputs are always said, in the runtime's words: the model may not have noticed them.
+  const cutNote = base.cuts.lines.length ? `\n${base.cuts.lines.join("\n")}` : "";
+  const answer = `${text}${note}${cutNote}`;
+  const confidence = Math.min(confidenceOf(base.outcome, contradictions.length, base.cuts), llm.confidence);
   return {
     ...base,
     synthesis: { answer: answer.length <= 20_000 ? answer : `${answer.slice(0, 19_999)}…`, findings: base.synthesis.findings, contradictions, confidence },

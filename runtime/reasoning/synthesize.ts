@@ -8,6 +8,7 @@
 import type { ContentTypeMap } from "../envelope/types.ts";
 import { checkFacts, type Corroboration } from "./contradictions.ts";
 import { clip, consumedTasks, hasEdges, isRecord, outcomeOf, skipReason, type DispatchReport, type ReportOutcome, type TaskReport } from "./report.ts";
+import { CUT_FACTOR, NEGATIVE_ON_CUT_CEILING, cutLines, cutsByTask, notFoundOnCut, type Cut } from "./truncation.ts";
 
 export type Synthesis = ContentTypeMap["synthesis"];
 export type Finding = Synthesis["findings"][number];
@@ -19,6 +20,14 @@ export interface SynthesisResult {
   error: { code: "ALL_TASKS_FAILED" | "NO_TASKS"; message: string } | null;
   /** One paragraph for the envelope's audit.reasoning. */
   reasoning: string;
+  /** Whether results rest on cut inputs, and whether a "not found" does; the lines saying so. */
+  cuts: CutState;
+}
+
+export interface CutState {
+  any: boolean;
+  negative: boolean;
+  lines: string[];
 }
 
 const MAX_ANSWER = 20_000;
@@ -35,6 +44,10 @@ const EXPLAINED: Record<string, string> = {
   TOO_LARGE: "response too large",
   NETWORK: "network error",
   BAD_URL: "invalid URL",
+  FETCH_ADDRESS_REFUSED: "address not allowed: loopback, private, link-local or metadata",
+  FETCH_SCHEME_REFUSED: "redirect to a scheme other than http(s) refused",
+  FETCH_REDIRECT_LOOP: "redirect loop",
+  FETCH_TOO_MANY_REDIRECTS: "too many redirects",
   BAD_INPUT: "invalid input",
   CAPABILITY_UNKNOWN: "unknown capability",
   BUDGET_EXCEEDED: "token budget exceeded",
@@ -44,13 +57,16 @@ export function synthesize(report: DispatchReport): SynthesisResult {
   const outcome = outcomeOf(report);
   const { contradictions, corroborations } = checkFacts(report);
   const consumed = intermediateTasks(report);
+  const cutsOf = cutsByTask(report);
   const findings: Finding[] = [];
   const body: string[] = [];
+  let negativeOnCut = false;
   for (const task of report.tasks) {
     if (task.status === "succeeded") {
-      const shown = describeResult(task, consumed.has(task.task_id));
+      const shown = describeResult(task, consumed.has(task.task_id), cutsOf.get(task.task_id) ?? []);
       findings.push(...shown.findings);
       body.push(...shown.lines);
+      negativeOnCut ||= shown.negativeOnCut;
     } else {
       findings.push({ statement: clip(notDone(report, task), 4000), task_ids: [task.task_id] });
     }
@@ -65,24 +81,30 @@ export function synthesize(report: DispatchReport): SynthesisResult {
   }
   const undone = report.tasks.filter((t) => t.status !== "succeeded");
   if (undone.length > 0) lines.push("", "Not done:", ...undone.map((t) => `- ${notDone(report, t)}`));
+  const cuts: CutState = { any: [...cutsOf.values()].some((c) => c.length > 0), negative: negativeOnCut, lines: cutLines(report) };
+  lines.push(...cuts.lines);
 
-  const confidence = confidenceOf(outcome, contradictions.length);
+  const confidence = confidenceOf(outcome, contradictions.length, cuts);
   const synthesis: Synthesis = { answer: truncate(lines.join("\n"), MAX_ANSWER), findings: findings.slice(0, MAX_FINDINGS), contradictions, confidence };
   return {
     synthesis,
     outcome,
     error: errorOf(report, outcome),
-    reasoning: `${outcome.succeeded} of ${outcome.total} tasks succeeded (${outcome.failed} failed, ${outcome.skipped} skipped); ${contradictions.length} contradiction(s) between results; confidence ${confidence}`,
+    reasoning: `${outcome.succeeded} of ${outcome.total} tasks succeeded (${outcome.failed} failed, ${outcome.skipped} skipped); ${contradictions.length} contradiction(s) between results${cuts.any ? `; built on input that was cut${cuts.negative ? ", with a term not found in it" : ""}` : ""}; confidence ${confidence}`,
+    cuts,
   };
 }
 
 /**
  * 0.9 for an extractive answer from every task, scaled by the share of tasks that succeeded and by
- * 0.75 per contradiction; 0 when nothing succeeded.
+ * 0.75 per contradiction; 0 when nothing succeeded. Built on a cut input: scaled by 0.8, and at most
+ * 0.4 when a term was not found in it (the term may be in the part not read).
  */
-export function confidenceOf(outcome: ReportOutcome, contradictions: number): number {
+export function confidenceOf(outcome: ReportOutcome, contradictions: number, cuts: Pick<CutState, "any" | "negative"> = { any: false, negative: false }): number {
   if (outcome.succeeded === 0 || outcome.total === 0) return 0;
-  const c = 0.9 * (outcome.succeeded / outcome.total) * 0.75 ** Math.min(contradictions, 10);
+  let c = 0.9 * (outcome.succeeded / outcome.total) * 0.75 ** Math.min(contradictions, 10);
+  if (cuts.any) c *= CUT_FACTOR;
+  if (cuts.negative) c = Math.min(c, NEGATIVE_ON_CUT_CEILING);
   return Math.max(0.05, Math.round(c * 100) / 100);
 }
 
@@ -125,13 +147,14 @@ function intermediateTasks(report: DispatchReport): Set<string> {
   return out;
 }
 
-function describeResult(task: TaskReport, intermediate: boolean): { findings: Finding[]; lines: string[] } {
+function describeResult(task: TaskReport, intermediate: boolean, cuts: readonly Cut[]): { findings: Finding[]; lines: string[]; negativeOnCut: boolean } {
   const o = task.outputs ?? {};
   const id = task.task_id;
   const findings: Finding[] = [];
   const lines: string[] = [];
   const find = (statement: string): void => void findings.push({ statement: clip(statement, 4000), task_ids: [id] });
   let shown = false;
+  let negativeOnCut = false;
 
   if (typeof o.html === "string") {
     shown = true;
@@ -156,8 +179,16 @@ function describeResult(task: TaskReport, intermediate: boolean): { findings: Fi
   if (Array.isArray(o.passages) || isRecord(o.counts)) {
     shown = true;
     const mentions = mentionsOf(o);
-    const counts = [...mentions.entries()].map(([term, m]) => `"${term}" ${m.count === 0 ? "not found" : `${m.count} time${m.count === 1 ? "" : "s"}`}`);
-    for (const [term, m] of mentions) find(`"${term}" is mentioned ${m.count} time${m.count === 1 ? "" : "s"}.`);
+    const cut = cuts.length > 0;
+    const times = (n: number): string => `${n} time${n === 1 ? "" : "s"}${cut ? " in the part that was read" : ""}`;
+    const counts = [...mentions.entries()].map(([term, m]) => (m.count === 0 ? (cut ? notFoundOnCut(term, cuts) : `"${term}" not found`) : `"${term}" ${times(m.count)}`));
+    for (const [term, m] of mentions) {
+      // A term missing from a cut input is not known to be missing from the document.
+      if (m.count === 0 && cut) {
+        negativeOnCut = true;
+        find(`${notFoundOnCut(term, cuts)}.`);
+      } else find(`"${term}" is mentioned ${times(m.count)}.`);
+    }
     lines.push(`Mentions [${id}]: ${counts.length ? counts.join(", ") : "no terms were searched"}.`);
     for (const [term, m] of mentions) for (const p of m.passages.slice(0, PASSAGES_PER_TERM)) lines.push(`  - "${term}": "${clip(p, 300)}"`);
   }
@@ -173,7 +204,7 @@ function describeResult(task: TaskReport, intermediate: boolean): { findings: Fi
     find(`${stated}.`);
     if (!intermediate) lines.push(`${stated} [${id}]`);
   }
-  return { findings, lines };
+  return { findings, lines, negativeOnCut };
 }
 
 function mentionsOf(o: Record<string, unknown>): Map<string, { count: number; passages: string[] }> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCapability, parseRetryAfter } from "../../runtime/capabilities/builtin/fetch.ts";
 import { CapabilityError } from "../../runtime/capabilities/errors.ts";
 import { ManualClock } from "../../runtime/envelope/clock.ts";
-import { capabilityContext } from "./helpers.ts";
+import { capabilityContext, TEST_FETCH_ALLOW } from "./helpers.ts";
 
 const PAGE = "<!doctype html><html><head><title>Demo</title></head><body><p>Hello, world.</p></body></html>";
 const NOW = ManualClock.at("2026-11-21T10:00:00Z");
@@ -74,7 +74,7 @@ function site(): Server {
 
 let server: Server;
 let base: string;
-const fetchCap = fetchCapability({ timeoutMs: 500, maxBytes: 256 * 1024 });
+const fetchCap = fetchCapability({ timeoutMs: 500, maxBytes: 256 * 1024, allow: TEST_FETCH_ALLOW });
 
 beforeAll(async () => {
   server = site();
@@ -108,6 +108,9 @@ describe("fetch: pages that answer", () => {
       bytes: Buffer.byteLength(PAGE),
       final_url: `${base}/page`,
       truncated: false,
+      total_chars: PAGE.length,
+      kept_chars: PAGE.length,
+      normalized_chars: 0,
     });
   });
 
@@ -122,8 +125,8 @@ describe("fetch: pages that answer", () => {
   });
 
   it("cuts documents longer than the html limit and says so", async () => {
-    const out = await fetchCapability({ maxHtmlChars: 100 }).execute({ url: `${base}/long` }, capabilityContext());
-    expect(out).toMatchObject({ html: "a".repeat(100), bytes: 300, truncated: true });
+    const out = await fetchCapability({ maxHtmlChars: 100, allow: TEST_FETCH_ALLOW }).execute({ url: `${base}/long` }, capabilityContext());
+    expect(out).toMatchObject({ html: "a".repeat(100), bytes: 300, truncated: true, total_chars: 300, kept_chars: 100 });
   });
 });
 
@@ -158,7 +161,7 @@ describe("fetch: failures carry a code, an honest recoverable flag and the domai
   it("the task's deadline (the context's signal) ends it as TIMEOUT", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const err = await failure(`${base}/slow`, capabilityContext({ signal: controller.signal }), fetchCapability({ timeoutMs: 10_000 }));
+    const err = await failure(`${base}/slow`, capabilityContext({ signal: controller.signal }), fetchCapability({ timeoutMs: 10_000, allow: TEST_FETCH_ALLOW }));
     expect(err.code).toBe("TIMEOUT");
     expect(err.message).toContain("deadline");
   });

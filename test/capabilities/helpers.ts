@@ -3,6 +3,13 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import type { CapabilityContext } from "../../runtime/capabilities/types.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
+import { parseFetchAllow } from "../../runtime/capabilities/builtin/fetch-guard.ts";
+
+/**
+ * Tests serve pages on loopback addresses and random ports, which fetch refuses by default: this is
+ * the allow-list they run with (as a deployment would set AGENTBUS_FETCH_ALLOW).
+ */
+export const TEST_FETCH_ALLOW = parseFetchAllow("127.0.0.0/8,[::1]");
 
 export function capabilityContext(overrides: Partial<CapabilityContext> = {}): CapabilityContext {
   return { signal: new AbortController().signal, clock: systemClock, logger: silentLogger(), llm: null, ...overrides };

@@ -4,6 +4,8 @@ import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { SessionView } from "../../runtime/http/request-service.ts";
 import { startDemoSite, type DemoSite } from "../../runtime/demo/site.ts";
+import { TEST_FETCH_ALLOW } from "../capabilities/helpers.ts";
+import { builtinCapabilities, type FetchOptions } from "../../runtime/capabilities/builtin/index.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "./bus.ts";
 
 export const AGENTS_DIR = join(PROJECT_ROOT, "agents");
@@ -26,12 +28,17 @@ export interface WorkflowRecordLike {
   request: { text: string; category: string };
 }
 
-export async function openPipeline(name: string, options: { agents?: string[] } = {}): Promise<Pipeline> {
+export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions } = {}): Promise<Pipeline> {
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
-  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL });
-  const { runtime, events } = await openTestRuntime(prefix, { dbSchema: schema, config });
+  // The demo site and the tests' own servers are on loopback: allowed here, refused by default.
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW });
+  const { runtime, events } = await openTestRuntime(prefix, {
+    dbSchema: schema,
+    config,
+    ...(options.fetch ? { capabilities: builtinCapabilities({ fetch: { allow: TEST_FETCH_ALLOW, ...options.fetch } }) } : {}),
+  });
   runtime.startAgents(options.agents);
   const service = runtime.requestService();
   return {

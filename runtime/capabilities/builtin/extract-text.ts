@@ -9,7 +9,14 @@ export interface ExtractTextInput extends Record<string, unknown> {
 export interface ExtractTextOutput extends Record<string, unknown> {
   text: string;
   title: string;
+  /** Present (true) when the text was longer than MAX_TEXT and was cut: reasoning must say so. */
+  truncated?: true;
+  /** Length of the whole text before the cut, and what was kept (with `truncated`). */
+  total_chars?: number;
+  kept_chars?: number;
 }
+
+const MAX_TEXT = 200_000;
 
 export function extractTextCapability(): Capability<ExtractTextInput, ExtractTextOutput> {
   return {
@@ -28,11 +35,18 @@ export function extractTextCapability(): Capability<ExtractTextInput, ExtractTex
       type: "object",
       additionalProperties: false,
       required: ["text", "title"],
-      properties: { text: { type: "string", maxLength: 200_000 }, title: { type: "string", maxLength: 2000 } },
+      properties: {
+        text: { type: "string", maxLength: MAX_TEXT },
+        title: { type: "string", maxLength: 2000 },
+        truncated: { const: true },
+        total_chars: { type: "integer", minimum: 0 },
+        kept_chars: { type: "integer", minimum: 0 },
+      },
     },
     execute: async (input) => {
       const { text, title } = htmlToText(input.html);
-      return { text: text.slice(0, 200_000), title: title.slice(0, 2000) };
+      const cut = text.length > MAX_TEXT;
+      return { text: text.slice(0, MAX_TEXT), title: title.slice(0, 2000), ...(cut ? { truncated: true as const, total_chars: text.length, kept_chars: MAX_TEXT } : {}) };
     },
   };
 }

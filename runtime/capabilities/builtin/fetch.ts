@@ -1,12 +1,19 @@
 /**
- * fetch: HTTP GET of one http(s) URL with a timeout and a streaming size limit. Failures become
- * stable codes with an honest `recoverable` flag, and the domain is recorded on every outcome:
- * HTTP_<status> (429, 408 and 5xx recoverable, with Retry-After → retry_after_ms; other statuses
- * not), TIMEOUT (recoverable), TOO_LARGE (not), NETWORK (recoverable), BAD_URL (not),
- * UNSUPPORTED_MEDIA_TYPE (not: the body is not text).
+ * fetch: HTTP GET of one http(s) URL with a timeout and a streaming size limit, through the fetch
+ * guard (fetch-guard.ts: no loopback, private, link-local or metadata addresses unless allowed,
+ * checked after DNS and on every redirect). Failures become stable codes with an honest
+ * `recoverable` flag, and the domain is recorded on every outcome: HTTP_<status> (429, 408 and 5xx
+ * recoverable, with Retry-After → retry_after_ms; other statuses not), TIMEOUT (recoverable),
+ * TOO_LARGE (not), NETWORK (recoverable, except a name that does not exist), BAD_URL (not),
+ * UNSUPPORTED_MEDIA_TYPE (not: the body is not text), FETCH_ADDRESS_REFUSED, FETCH_SCHEME_REFUSED,
+ * FETCH_REDIRECT_LOOP, FETCH_TOO_MANY_REDIRECTS (none recoverable).
  */
+import type { Readable } from "node:stream";
+import { normalizeText } from "../../envelope/text.ts";
 import { CapabilityError } from "../errors.ts";
 import type { Capability, CapabilityContext } from "../types.ts";
+import { FetchGuard, type FetchAllowList } from "./fetch-guard.ts";
+import { guardedGet, hostOf, systemResolver, type GetResponse, type Resolver } from "./http-get.ts";
 
 export interface FetchOptions {
   /** Time for the whole response, headers and body (default 10 s). */
@@ -19,9 +26,34 @@ export interface FetchOptions {
    */
   maxHtmlChars?: number;
   userAgent?: string;
+  /** What the guard lets through of the ranges it refuses by default (AGENTBUS_FETCH_ALLOW). */
+  allow?: FetchAllowList;
+  /** How host names are resolved (default dns.lookup, all addresses); tests inject one. */
+  resolve?: Resolver;
+  /** Redirects followed before FETCH_TOO_MANY_REDIRECTS (default 5). */
+  maxRedirects?: number;
+  /** Tasks of this capability running at once in one process, in all and per domain (lanes.ts). */
+  lanes?: { max: number; perDomain: number };
 }
 
-export const FETCH_DEFAULTS = { timeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxHtmlChars: 200_000, userAgent: "agentbus/0.1 (+https://github.com/agentbus)" } as const;
+export const FETCH_DEFAULTS = {
+  timeoutMs: 10_000,
+  maxBytes: 2 * 1024 * 1024,
+  maxHtmlChars: 200_000,
+  userAgent: "agentbus/0.1 (+https://github.com/agentbus)",
+  maxRedirects: 5,
+  lanes: { max: 6, perDomain: 4 },
+} as const;
+
+interface ResolvedOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  maxHtmlChars: number;
+  userAgent: string;
+  guard: FetchGuard;
+  resolve: Resolver;
+  maxRedirects: number;
+}
 
 export interface FetchInput extends Record<string, unknown> {
   url: string;
@@ -36,7 +68,14 @@ export interface FetchOutput extends Record<string, unknown> {
   bytes: number;
   /** Where the response came from after redirects. */
   final_url: string;
+  /** The document was longer than the html limit and was cut to it. */
   truncated: boolean;
+  /** Length of the decoded document before any cut. */
+  total_chars: number;
+  /** Characters handed on in `html` (what every later task reads; the cut point when truncated). */
+  kept_chars: number;
+  /** Characters removed (NUL) or replaced (lone surrogates) before the page entered a message. */
+  normalized_chars: number;
 }
 
 /** Longest wait a Retry-After may ask for that we pass on (the action_result schema's maximum). */
@@ -44,10 +83,16 @@ const MAX_RETRY_AFTER_MS = 86_400_000;
 const TEXTUAL = /^(text\/[\w.+-]+|application\/(xhtml\+xml|xml|json|[\w.+-]+\+xml|[\w.+-]+\+json))$/;
 
 export function fetchCapability(options: FetchOptions = {}): Capability<FetchInput, FetchOutput> {
-  const timeoutMs = options.timeoutMs ?? FETCH_DEFAULTS.timeoutMs;
-  const maxBytes = options.maxBytes ?? FETCH_DEFAULTS.maxBytes;
   const maxHtmlChars = options.maxHtmlChars ?? FETCH_DEFAULTS.maxHtmlChars;
-  const userAgent = options.userAgent ?? FETCH_DEFAULTS.userAgent;
+  const resolved: ResolvedOptions = {
+    timeoutMs: options.timeoutMs ?? FETCH_DEFAULTS.timeoutMs,
+    maxBytes: options.maxBytes ?? FETCH_DEFAULTS.maxBytes,
+    maxHtmlChars,
+    userAgent: options.userAgent ?? FETCH_DEFAULTS.userAgent,
+    guard: new FetchGuard(options.allow ?? []),
+    resolve: options.resolve ?? systemResolver,
+    maxRedirects: options.maxRedirects ?? FETCH_DEFAULTS.maxRedirects,
+  };
   return {
     name: "fetch",
     description: "Retrieves a web page (HTTP GET of an http or https URL) and returns its HTML.",
@@ -62,7 +107,7 @@ export function fetchCapability(options: FetchOptions = {}): Capability<FetchInp
     outputSchema: {
       type: "object",
       additionalProperties: false,
-      required: ["html", "status", "content_type", "domain", "bytes", "final_url", "truncated"],
+      required: ["html", "status", "content_type", "domain", "bytes", "final_url", "truncated", "total_chars", "kept_chars", "normalized_chars"],
       properties: {
         html: { type: "string", maxLength: maxHtmlChars },
         status: { type: "integer", minimum: 100, maximum: 599 },
@@ -71,13 +116,17 @@ export function fetchCapability(options: FetchOptions = {}): Capability<FetchInp
         bytes: { type: "integer", minimum: 0 },
         final_url: { type: "string" },
         truncated: { type: "boolean" },
+        total_chars: { type: "integer", minimum: 0 },
+        kept_chars: { type: "integer", minimum: 0 },
+        normalized_chars: { type: "integer", minimum: 0 },
       },
     },
-    execute: (input, ctx) => get(input.url, ctx, { timeoutMs, maxBytes, maxHtmlChars, userAgent }),
+    lanes: options.lanes ?? FETCH_DEFAULTS.lanes,
+    execute: (input, ctx) => get(input.url, ctx, resolved),
   };
 }
 
-async function get(raw: string, ctx: CapabilityContext, o: Required<FetchOptions>): Promise<FetchOutput> {
+async function get(raw: string, ctx: CapabilityContext, o: ResolvedOptions): Promise<FetchOutput> {
   const url = parseUrl(raw);
   const domain = hostOf(url);
   const timeout = AbortSignal.timeout(o.timeoutMs);
@@ -89,37 +138,54 @@ async function get(raw: string, ctx: CapabilityContext, o: Required<FetchOptions
     return new CapabilityError("NETWORK", `could not fetch ${url.href}: ${describe(err)}`, { recoverable: true, domain, cause: err });
   };
 
-  let res: Response;
+  let res: GetResponse;
   try {
-    res = await fetch(url, { signal, redirect: "follow", headers: { accept: "text/html,application/xhtml+xml;q=0.9,text/*;q=0.8,*/*;q=0.5", "user-agent": o.userAgent } });
+    res = await guardedGet(url, {
+      guard: o.guard,
+      resolve: o.resolve,
+      maxRedirects: o.maxRedirects,
+      signal,
+      headers: { accept: "text/html,application/xhtml+xml;q=0.9,text/*;q=0.8,*/*;q=0.5", "accept-encoding": "gzip, deflate, br", "user-agent": o.userAgent },
+    });
   } catch (err) {
     throw fail(err);
   }
   try {
-    if (!res.ok) throw statusError(res, url, domain, ctx.clock.now());
-    const contentType = res.headers.get("content-type") ?? "";
+    if (res.status < 200 || res.status > 299) throw statusError(res, domain, ctx.clock.now());
+    const contentType = header(res, "content-type");
     const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
     if (mediaType !== "" && !TEXTUAL.test(mediaType)) {
-      throw new CapabilityError("UNSUPPORTED_MEDIA_TYPE", `${url.href} is ${mediaType}, not a text document`, { recoverable: false, domain });
+      throw new CapabilityError("UNSUPPORTED_MEDIA_TYPE", `${res.url} is ${mediaType}, not a text document`, { recoverable: false, domain: domain });
     }
-    const declared = Number(res.headers.get("content-length"));
-    if (Number.isFinite(declared) && declared > o.maxBytes) throw tooLarge(url, domain, o.maxBytes, `${declared} bytes declared`);
-    const body = await readLimited(res, o.maxBytes, () => tooLarge(url, domain, o.maxBytes, "more arrived"));
-    const text = decode(body, contentType);
+    const declared = Number(header(res, "content-length") || Number.NaN);
+    if (Number.isFinite(declared) && declared > o.maxBytes) throw tooLarge(res.url, domain, o.maxBytes, `${declared} bytes declared`);
+    const body = await readLimited(res.body, o.maxBytes, signal, () => tooLarge(res.url, domain, o.maxBytes, "more arrived"));
+    // A page may carry NUL bytes (or a decoder may meet broken text): what was fetched is normalised
+    // before it enters a message, and the output says how much (text.ts has the rule).
+    const { text, changed } = normalizeText(decode(body, contentType));
     const truncated = text.length > o.maxHtmlChars;
+    const html = truncated ? text.slice(0, o.maxHtmlChars) : text;
     return {
-      html: truncated ? text.slice(0, o.maxHtmlChars) : text,
+      html,
       status: res.status,
       content_type: contentType,
-      domain,
+      domain: domain,
       bytes: body.byteLength,
-      final_url: res.url || url.href,
+      final_url: res.url,
       truncated,
+      total_chars: text.length,
+      kept_chars: html.length,
+      normalized_chars: changed,
     };
   } catch (err) {
-    await res.body?.cancel().catch(() => undefined);
+    res.destroy();
     throw fail(err);
   }
+}
+
+function header(res: GetResponse, name: string): string {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v.join(", ") : (v ?? "");
 }
 
 function parseUrl(raw: string): URL {
@@ -138,17 +204,12 @@ function parseUrl(raw: string): URL {
   return url;
 }
 
-/** Lowercase host name without IPv6 brackets, as the action_result's `domain` wants it. */
-export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-}
-
-function statusError(res: Response, url: URL, domain: string, now: number): CapabilityError {
+function statusError(res: GetResponse, domain: string, now: number): CapabilityError {
   const s = res.status;
   const recoverable = s === 429 || s === 408 || s >= 500;
-  const retryAfter = recoverable ? parseRetryAfter(res.headers.get("retry-after"), now) : undefined;
+  const retryAfter = recoverable ? parseRetryAfter(header(res, "retry-after") || null, now) : undefined;
   const wait = retryAfter !== undefined ? ` (Retry-After: ${retryAfter} ms)` : "";
-  return new CapabilityError(`HTTP_${s}`, `${url.href} answered ${s}${res.statusText ? ` ${res.statusText}` : ""}${wait}`, {
+  return new CapabilityError(`HTTP_${s}`, `${res.url} answered ${s}${res.statusText ? ` ${res.statusText}` : ""}${wait}`, {
     recoverable,
     domain,
     ...(retryAfter !== undefined ? { retry_after_ms: retryAfter } : {}),
@@ -169,32 +230,25 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
 }
 
-function tooLarge(url: URL, domain: string, maxBytes: number, detail: string): CapabilityError {
-  return new CapabilityError("TOO_LARGE", `${url.href} is larger than the ${maxBytes}-byte limit (${detail})`, { recoverable: false, domain });
+function tooLarge(url: string, domain: string, maxBytes: number, detail: string): CapabilityError {
+  return new CapabilityError("TOO_LARGE", `${url} is larger than the ${maxBytes}-byte limit (${detail})`, { recoverable: false, domain });
 }
 
-async function readLimited(res: Response, maxBytes: number, onTooLarge: () => Error): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array(0);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
+async function readLimited(body: Readable, maxBytes: number, signal: AbortSignal, onTooLarge: () => Error): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of body) {
+    signal.throwIfAborted();
+    const c = chunk as Buffer;
+    total += c.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      body.destroy();
       throw onTooLarge();
     }
-    chunks.push(value);
+    chunks.push(c);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  signal.throwIfAborted();
+  return new Uint8Array(Buffer.concat(chunks, total));
 }
 
 /** Decodes by the header's charset, else a <meta charset> near the top, else UTF-8. */
@@ -209,8 +263,12 @@ function decode(body: Uint8Array, contentType: string): string {
 }
 
 function describe(err: unknown): string {
+  const own = err as { code?: unknown; message?: unknown };
+  if (typeof own.code === "string" && own.code !== "ABORT_ERR") return `${own.code}${typeof own.message === "string" ? ` (${own.message})` : ""}`;
   const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === "string") return `${cause.code}${typeof cause.message === "string" ? ` (${cause.message})` : ""}`;
   if (cause && typeof cause.message === "string") return cause.message;
   return err instanceof Error ? err.message : String(err);
 }
+
+export { hostOf };

@@ -9,7 +9,7 @@ import { findMentionsCapability } from "./find-mentions.ts";
 import { summarizeCapability } from "./summarize.ts";
 
 export interface BuiltinOptions {
-  /** fetch's timeout (default 10 s), body size limit (default 2 MiB) and html length limit. */
+  /** fetch's timeout (default 10 s), size limits, address allow-list (AGENTBUS_FETCH_ALLOW) and lanes. */
   fetch?: FetchOptions;
 }
 
@@ -28,3 +28,4 @@ export { FETCH_DEFAULTS, fetchCapability, parseRetryAfter, type FetchOptions } f
 export { findMentions, findMentionsCapability } from "./find-mentions.ts";
 export { extractiveSummary, summarizeCapability } from "./summarize.ts";
 export { htmlToText } from "./html-text.ts";
+export { FetchGuard, parseFetchAllow, refusedRange, type FetchAllowEntry, type FetchAllowList } from "./fetch-guard.ts";

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { Runtime } from "../../runtime.ts";
 import { createLogger } from "../../log/logger.ts";
-import { startDemoSite } from "../../demo/site.ts";
+import { demoFetchAllow, startDemoSite } from "../../demo/site.ts";
 import { demoRequests, outcomeTable, runDemo } from "../../demo/run-demo.ts";
 import { configFrom } from "../context.ts";
 import { EXIT, printJson } from "../output.ts";
@@ -28,7 +28,9 @@ export function registerDemo(program: Command): void {
         await site.close();
         return;
       }
-      const config = configFrom(program);
+      // The demo site is on loopback, which fetch refuses unless allowed: allow exactly its ports.
+      const base = configFrom(program);
+      const config = { ...base, fetchAllow: [...base.fetchAllow, ...demoFetchAllow(site)] };
       const runtime = await Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: true });
       try {
         runtime.startAgents();
