@@ -76,7 +76,8 @@ export class PoolDb implements Db {
     this.onClose = options.onClose;
     this.pool = new pg.Pool(options.pool);
     // An idle client whose server went away emits 'error'; unhandled, that would kill the process.
-    this.pool.on("error", (err) => options.logger.warn({ err }, "postgres connection lost"));
+    // pg hangs the whole client object on that error: log the cause alone, on one line.
+    this.pool.on("error", (err) => options.logger.warn(connectionCause(err), `postgres connection lost: ${connectionCause(err).cause}`));
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -146,13 +147,25 @@ export class PoolDb implements Db {
   }
 }
 
+/** `{code, cause}` of a connection error, without the client object pg attaches to it. */
+export function connectionCause(err: unknown): { code: string; cause: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").slice(0, 300);
+  return { code: typeof code === "string" ? code : "CONNECTION_LOST", cause: message };
+}
+
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "08000", "08001", "08003", "08006"]);
 
-/** Connection failures become a recoverable STORE_UNAVAILABLE; SQL errors pass through untouched. */
+/**
+ * Connection failures become a recoverable STORE_UNAVAILABLE; SQL errors pass through untouched.
+ * That includes the pool's own wait for a free connection timing out ("timeout exceeded when trying
+ * to connect"): with every connection stuck on a server that stopped answering, that is the first
+ * error a new query sees, and it is an outage, not a bug (HTTP maps it to 503).
+ */
 export function translate(err: unknown): unknown {
   if (err instanceof AgentbusError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(message);
+  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
   return lost ? new InfrastructureError("STORE_UNAVAILABLE", `postgres unreachable: ${message}`, { cause: err }) : err;
 }
