@@ -26,11 +26,11 @@ export interface WorkflowRecordLike {
   request: { text: string; category: string };
 }
 
-export async function openPipeline(name: string, options: { agents?: string[] } = {}): Promise<Pipeline> {
+export async function openPipeline(name: string, options: { agents?: string[]; databaseUrl?: string } = {}): Promise<Pipeline> {
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
-  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL });
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: options.databaseUrl ?? DATABASE_URL });
   const { runtime, events } = await openTestRuntime(prefix, { dbSchema: schema, config });
   runtime.startAgents(options.agents);
   const service = runtime.requestService();
