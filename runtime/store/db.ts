@@ -58,13 +58,23 @@ export interface PoolDbOptions {
    * connection's parameters. Inside a transaction it serves only the connection that opened it.
    */
   wrapParameterised?: boolean;
+  /**
+   * The server's address may change (the embedded server was taken over by another process): when
+   * a connection cannot be made, find the server again and retry on the new address. Only the
+   * connecting step is retried, so nothing that reached a server runs twice.
+   */
+  reconnect?: () => Promise<{ host: string; port: number }>;
   onClose?: () => Promise<void>;
 }
 
 export class PoolDb implements Db {
   readonly schema: string;
   readonly backend: Db["backend"];
-  private readonly pool: pg.Pool;
+  private pool: pg.Pool;
+  private readonly poolConfig: pg.PoolConfig;
+  private readonly logger: Logger;
+  private readonly reconnect: PoolDbOptions["reconnect"];
+  private recovering: Promise<void> | undefined;
   private readonly wrap: boolean;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
@@ -74,10 +84,55 @@ export class PoolDb implements Db {
     this.backend = options.backend;
     this.wrap = options.wrapParameterised ?? false;
     this.onClose = options.onClose;
-    this.pool = new pg.Pool(options.pool);
+    this.poolConfig = options.pool;
+    this.logger = options.logger;
+    this.reconnect = options.reconnect;
+    this.pool = this.newPool(options.pool);
+  }
+
+  private newPool(config: pg.PoolConfig): pg.Pool {
+    const pool = new pg.Pool(config);
     // An idle client whose server went away emits 'error'; unhandled, that would kill the process.
     // pg hangs the whole client object on that error: log the cause alone, on one line.
-    this.pool.on("error", (err) => options.logger.warn(connectionCause(err), `postgres connection lost: ${connectionCause(err).cause}`));
+    pool.on("error", (err) => this.logger.warn(connectionCause(err), `postgres connection lost: ${connectionCause(err).cause}`));
+    return pool;
+  }
+
+  /** A connection from the pool; with `reconnect`, a refused connection finds the server again first. */
+  private async acquire(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      const translated = translate(err);
+      if (!this.reconnect || !(translated instanceof InfrastructureError)) throw translated;
+      await this.recover(translated);
+      try {
+        return await this.pool.connect();
+      } catch (again) {
+        throw translate(again);
+      }
+    }
+  }
+
+  private recover(cause: InfrastructureError): Promise<void> {
+    const reconnect = this.reconnect;
+    if (!reconnect) return Promise.resolve();
+    this.recovering ??= (async () => {
+      try {
+        const { host, port } = await reconnect();
+        if (host === this.poolConfig.host && port === this.poolConfig.port) return;
+        this.logger.warn({ host, port, cause: cause.message }, `database server moved to ${host}:${port}; reconnecting`);
+        const old = this.pool;
+        Object.assign(this.poolConfig, { host, port });
+        this.pool = this.newPool(this.poolConfig);
+        old.end().catch(() => undefined);
+      } catch (err) {
+        throw translate(err);
+      } finally {
+        this.recovering = undefined;
+      }
+    })();
+    return this.recovering;
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -85,6 +140,7 @@ export class PoolDb implements Db {
     if (this.wrap && params !== undefined && params.length > 0) {
       return this.transaction((tx) => tx.query<R>(text, params));
     }
+    if (this.reconnect) return this.onClient((client) => client.query<R>(text, params === undefined ? undefined : [...params]));
     try {
       return await this.pool.query<R>(text, params === undefined ? undefined : [...params]);
     } catch (err) {
@@ -92,14 +148,28 @@ export class PoolDb implements Db {
     }
   }
 
+  /** One statement on one checked-out client; a client whose connection broke is destroyed. */
+  private async onClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.acquire();
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on("error", onError);
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (translate(err) instanceof InfrastructureError) broken ??= err instanceof Error ? err : new Error(String(err));
+      throw translate(err);
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw translate(err);
-    }
+    const client = await this.acquire();
     const tx: Queryable = {
       query: async <R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]) => {
         try {
