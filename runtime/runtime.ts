@@ -15,6 +15,7 @@ import { Bus } from "./bus/bus.ts";
 import type { BusObserver } from "./bus/events.ts";
 import { loadTopology, type QueueTopology } from "./bus/topology.ts";
 import { AgentHost } from "./bus/worker-host.ts";
+import { OutageMonitor, type ResourceStatus } from "./bus/outage.ts";
 import { checkEvictionPolicy, resolveRedis, workerConnectionOptions, type RedisHandle } from "./infra/redis.ts";
 import { createLogger } from "./log/logger.ts";
 import { AuditRecorder } from "./audit/recorder.ts";
@@ -55,6 +56,15 @@ export interface RuntimeOptions {
   capabilities?: CapabilityCatalog;
 }
 
+/** What `Runtime.health()` reports: whether Postgres and Redis answer, and the audit log's state. */
+export interface RuntimeHealth {
+  ok: boolean;
+  store: ResourceStatus | null;
+  redis: ResourceStatus;
+  audit: { accepting: boolean; buffered: number; flush_errors: number } | null;
+  paused_agents: string[];
+}
+
 /** The store side of a runtime: the database and the audit log writer. */
 export interface RuntimeStore {
   db: Db;
@@ -67,6 +77,8 @@ export class Runtime {
   private retention: RetentionJob | undefined;
   private http: HttpServerHandle | undefined;
   private maintenanceConnection: Redis | undefined;
+  /** Outages of Postgres/Redis seen by deliveries; shared by every host of this runtime. */
+  readonly outages: OutageMonitor;
 
   private constructor(
     readonly config: RuntimeConfig,
@@ -81,14 +93,16 @@ export class Runtime {
     readonly store: RuntimeStore | undefined,
     private readonly services: ServicesFactory,
   ) {
+    const db = store?.db;
+    this.outages = new OutageMonitor({
+      logger,
+      clock,
+      probes: { redis: () => bus.connection.ping(), ...(db ? { store: () => db.query("SELECT 1") } : {}) },
+    });
     // Backpressure: while the audit log cannot take rows, workers stop taking jobs (they wait,
     // durable, in Redis) and publishes are refused; both resume when the buffer drains.
-    store?.audit.on("refusing", () => {
-      this.pauseAgents().catch((err: unknown) => this.logger.error({ err }, "could not pause agent workers"));
-    });
-    store?.audit.on("accepting", () => {
-      this.resumeAgents().catch((err: unknown) => this.logger.error({ err }, "could not resume agent workers"));
-    });
+    store?.audit.on("refusing", () => this.pauseAgents());
+    store?.audit.on("accepting", () => this.resumeAgents());
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
@@ -155,6 +169,7 @@ export class Runtime {
         timezone: this.config.timezone,
         logger: this.logger,
         services: this.services,
+        outages: this.outages,
         ...(this.rules ? { rules: this.rules } : {}),
       });
       host.start();
@@ -194,14 +209,29 @@ export class Runtime {
     return this.http.url;
   }
 
-  private async pauseAgents(): Promise<void> {
-    this.logger.error("audit log cannot keep up or is unreachable: pausing agent workers and refusing new requests");
-    await Promise.all(this.hosts.map((h) => h.worker.pause(true)));
+  /** Whether Postgres and Redis answer (as the deliveries found them) and how the audit log is doing. */
+  health(): RuntimeHealth {
+    const outages = this.outages.status();
+    const audit = this.store?.audit.stats();
+    const paused = this.hosts.filter((h) => h.worker.isPaused()).map((h) => h.worker.name);
+    const store = this.store ? outages.store : null;
+    return {
+      ok: (store?.available ?? true) && outages.redis.available && (audit?.accepting ?? true),
+      store,
+      redis: outages.redis,
+      audit: audit ? { accepting: audit.accepting, buffered: audit.buffered, flush_errors: audit.flushErrors } : null,
+      paused_agents: paused,
+    };
   }
 
-  private async resumeAgents(): Promise<void> {
+  private pauseAgents(): void {
+    this.logger.error("audit log cannot keep up or is unreachable: pausing agent workers and refusing new requests");
+    for (const h of this.hosts) h.hold("audit");
+  }
+
+  private resumeAgents(): void {
     this.logger.warn("audit log caught up: resuming agent workers");
-    await Promise.all(this.hosts.map((h) => h.worker.resume()));
+    for (const h of this.hosts) h.release("audit");
   }
 
   /**
@@ -212,6 +242,7 @@ export class Runtime {
     if (this.closed) return;
     this.closed = true;
     await this.http?.close();
+    this.outages.close();
     await Promise.all(this.hosts.map((h) => h.close()));
     await this.retention?.close();
     await this.bus.close();

@@ -15,6 +15,7 @@ import type { LoadedAgent } from "../agents/loader.ts";
 import { createServices, type ServicesFactory } from "../agents/services.ts";
 import { workerConnectionOptions } from "../infra/redis.ts";
 import type { Bus } from "./bus.ts";
+import { backoffDelay, DEFAULT_OUTAGE_BACKOFF, OutageMonitor, unavailableResource, type Backoff, type Resource } from "./outage.ts";
 import { workerOptionsFor } from "./topology.ts";
 
 /** What a processed job returns (kept by BullMQ as the job's return value). */
@@ -37,6 +38,13 @@ export interface AgentHostOptions {
   rules?: (agent: string) => readonly ApprovedRule[];
   /** State, records and LLM for handlers; without it they fail clearly when used. */
   services?: ServicesFactory;
+  /**
+   * Where outages of Postgres/Redis are reported and watched (one per runtime, shared by its hosts).
+   * Without it the host keeps a private one that cannot probe, so it defers but never pauses.
+   */
+  outages?: OutageMonitor;
+  /** Delays for deliveries deferred by an outage (default 250 ms doubling to 5 s). */
+  outageBackoff?: Backoff;
 }
 
 const NO_SERVICES = createServices({});
@@ -45,10 +53,21 @@ export class AgentHost {
   readonly worker: Worker;
   private readonly log: Logger;
   private readonly connection: Redis;
+  private readonly outages: OutageMonitor;
+  /** Why the worker is paused (audit backpressure, an outage); it runs again when none is left. */
+  private readonly holds = new Set<string>();
+  /** Resources this host's deliveries found away, for which it paused or awaits recovery. */
+  private readonly waitingFor = new Set<Resource>();
+  private readonly onUp = (resource: Resource): void => {
+    if (!this.waitingFor.delete(resource)) return;
+    this.release(`outage:${resource}`);
+  };
 
   constructor(private readonly options: AgentHostOptions) {
     const { bus, agent } = options;
     this.log = options.logger.child({ agent: agent.name });
+    this.outages = options.outages ?? new OutageMonitor({ logger: this.log });
+    this.outages.on("up", this.onUp);
     this.connection = new Redis(workerConnectionOptions(options.redisUrl));
     this.connection.on("error", (err) => this.log.warn({ err: err.message }, "redis connection error"));
     this.worker = new Worker(agent.name, (job: Job, token?: string) => this.process(job, token), {
@@ -65,8 +84,24 @@ export class AgentHost {
     this.worker.run().catch((err: unknown) => this.log.error({ err }, "worker stopped unexpectedly"));
   }
 
+  /**
+   * Stop taking jobs for `reason` (they wait, durable, in Redis); jobs in progress finish. Reasons
+   * are independent: the worker runs again only when every one has been released.
+   */
+  hold(reason: string): void {
+    const first = this.holds.size === 0;
+    this.holds.add(reason);
+    if (first) this.worker.pause(true).catch((err: unknown) => this.log.error({ err: errorText(err) }, "could not pause the worker"));
+  }
+
+  release(reason: string): void {
+    if (!this.holds.delete(reason) || this.holds.size > 0) return;
+    this.worker.resume().catch((err: unknown) => this.log.error({ err: errorText(err) }, "could not resume the worker"));
+  }
+
   /** Graceful: waits for jobs in progress, then lets go of the connection. */
   async close(): Promise<void> {
+    this.outages.off("up", this.onUp);
     await this.worker.close();
     await this.connection.quit().catch(() => undefined);
   }
@@ -84,17 +119,52 @@ export class AgentHost {
       return { outcome: "dead_lettered", replies: [], completed: [], dead_letter_ids: [id] };
     }
     const env = checked.envelope;
-    bus.emit("delivered", env, agent.name);
-
-    const ctx = this.context(env, job);
-    let result: HandlerResult;
     try {
-      result = await agent.handler({ content_type: env.output.content_type, content: env.output.content, source: env.agent.name }, ctx);
+      bus.emit("delivered", env, agent.name);
+      const ctx = this.context(env, job);
+      let result: HandlerResult;
+      try {
+        result = await agent.handler({ content_type: env.output.content_type, content: env.output.content, source: env.agent.name }, ctx);
+      } catch (err) {
+        if (isDeferredError(err)) return await this.defer(job, env, err.delayMs, err.message, token);
+        if (unavailableResource(err) !== null) throw err; // handled below, like the runtime's own
+        return await this.fail(job, env, err);
+      }
+      const outcome = await this.route(env, normalize(result), ctx);
+      this.succeeded();
+      return outcome;
     } catch (err) {
-      if (isDeferredError(err)) return this.defer(job, env, err.delayMs, err.message, token);
-      return this.fail(job, env, err);
+      // Postgres or Redis away (in the handler, the audit log or routing) is not the message's fault:
+      // it waits, without using an attempt, however long the outage lasts. Redelivery is safe: state
+      // writes are keyed by message id and reply ids are claimed once.
+      const resource = unavailableResource(err);
+      if (resource === null) throw err;
+      return this.waitOut(job, env, resource, err, token);
     }
-    return this.route(env, normalize(result), ctx);
+  }
+
+  private async waitOut(job: Job, env: Envelope, resource: Resource, err: unknown, token?: string): Promise<never> {
+    this.outages.report(resource, err);
+    if (!this.waitingFor.has(resource)) {
+      this.waitingFor.add(resource);
+      // Pause only when someone will say it is back; otherwise keep trying, spaced by the backoff.
+      if (this.outages.canProbe(resource)) this.hold(`outage:${resource}`);
+    }
+    // Deliveries of this message deferred before (attempts started beyond those used) grow the delay.
+    const step = Math.max(0, job.attemptsStarted - 1 - job.attemptsMade);
+    const delayMs = backoffDelay(this.options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF, step);
+    this.log.debug({ message_id: env.message_id, delay_ms: delayMs, resource }, "deferred while infrastructure is away, no attempt used");
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError(`${resource} unavailable`);
+  }
+
+  /** A delivery went through: an outage this host saw and nobody probes for is over. */
+  private succeeded(): void {
+    for (const resource of this.waitingFor) {
+      if (this.outages.canProbe(resource)) continue;
+      this.waitingFor.delete(resource);
+      this.outages.recovered(resource);
+    }
   }
 
   private context(env: Envelope, job: Job): AgentContext {
@@ -196,6 +266,10 @@ export class AgentHost {
     await bus.reject(env, [], "handler", agent.name, { code, message: `${reason}: ${message}` });
     throw new UnrecoverableError(`${code}: ${message}`);
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function normalize(result: HandlerResult): AgentReply[] {

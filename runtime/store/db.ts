@@ -58,13 +58,23 @@ export interface PoolDbOptions {
    * connection's parameters. Inside a transaction it serves only the connection that opened it.
    */
   wrapParameterised?: boolean;
+  /**
+   * The server's address may change (the embedded server was taken over by another process): when
+   * a connection cannot be made, find the server again and retry on the new address. Only the
+   * connecting step is retried, so nothing that reached a server runs twice.
+   */
+  reconnect?: () => Promise<{ host: string; port: number }>;
   onClose?: () => Promise<void>;
 }
 
 export class PoolDb implements Db {
   readonly schema: string;
   readonly backend: Db["backend"];
-  private readonly pool: pg.Pool;
+  private pool: pg.Pool;
+  private readonly poolConfig: pg.PoolConfig;
+  private readonly logger: Logger;
+  private readonly reconnect: PoolDbOptions["reconnect"];
+  private recovering: Promise<void> | undefined;
   private readonly wrap: boolean;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
@@ -74,9 +84,55 @@ export class PoolDb implements Db {
     this.backend = options.backend;
     this.wrap = options.wrapParameterised ?? false;
     this.onClose = options.onClose;
-    this.pool = new pg.Pool(options.pool);
+    this.poolConfig = options.pool;
+    this.logger = options.logger;
+    this.reconnect = options.reconnect;
+    this.pool = this.newPool(options.pool);
+  }
+
+  private newPool(config: pg.PoolConfig): pg.Pool {
+    const pool = new pg.Pool(config);
     // An idle client whose server went away emits 'error'; unhandled, that would kill the process.
-    this.pool.on("error", (err) => options.logger.warn({ err }, "postgres connection lost"));
+    // pg hangs the whole client object on that error: log the cause alone, on one line.
+    pool.on("error", (err) => this.logger.warn(connectionCause(err), `postgres connection lost: ${connectionCause(err).cause}`));
+    return pool;
+  }
+
+  /** A connection from the pool; with `reconnect`, a refused connection finds the server again first. */
+  private async acquire(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      const translated = translate(err);
+      if (!this.reconnect || !(translated instanceof InfrastructureError)) throw translated;
+      await this.recover(translated);
+      try {
+        return await this.pool.connect();
+      } catch (again) {
+        throw translate(again);
+      }
+    }
+  }
+
+  private recover(cause: InfrastructureError): Promise<void> {
+    const reconnect = this.reconnect;
+    if (!reconnect) return Promise.resolve();
+    this.recovering ??= (async () => {
+      try {
+        const { host, port } = await reconnect();
+        if (host === this.poolConfig.host && port === this.poolConfig.port) return;
+        this.logger.warn({ host, port, cause: cause.message }, `database server moved to ${host}:${port}; reconnecting`);
+        const old = this.pool;
+        Object.assign(this.poolConfig, { host, port });
+        this.pool = this.newPool(this.poolConfig);
+        old.end().catch(() => undefined);
+      } catch (err) {
+        throw translate(err);
+      } finally {
+        this.recovering = undefined;
+      }
+    })();
+    return this.recovering;
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -84,6 +140,7 @@ export class PoolDb implements Db {
     if (this.wrap && params !== undefined && params.length > 0) {
       return this.transaction((tx) => tx.query<R>(text, params));
     }
+    if (this.reconnect) return this.onClient((client) => client.query<R>(text, params === undefined ? undefined : [...params]));
     try {
       return await this.pool.query<R>(text, params === undefined ? undefined : [...params]);
     } catch (err) {
@@ -91,14 +148,28 @@ export class PoolDb implements Db {
     }
   }
 
+  /** One statement on one checked-out client; a client whose connection broke is destroyed. */
+  private async onClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.acquire();
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on("error", onError);
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (translate(err) instanceof InfrastructureError) broken ??= err instanceof Error ? err : new Error(String(err));
+      throw translate(err);
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw translate(err);
-    }
+    const client = await this.acquire();
     const tx: Queryable = {
       query: async <R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]) => {
         try {
@@ -146,13 +217,25 @@ export class PoolDb implements Db {
   }
 }
 
+/** `{code, cause}` of a connection error, without the client object pg attaches to it. */
+export function connectionCause(err: unknown): { code: string; cause: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").slice(0, 300);
+  return { code: typeof code === "string" ? code : "CONNECTION_LOST", cause: message };
+}
+
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "08000", "08001", "08003", "08006"]);
 
-/** Connection failures become a recoverable STORE_UNAVAILABLE; SQL errors pass through untouched. */
+/**
+ * Connection failures become a recoverable STORE_UNAVAILABLE; SQL errors pass through untouched.
+ * That includes the pool's own wait for a free connection timing out ("timeout exceeded when trying
+ * to connect"): with every connection stuck on a server that stopped answering, that is the first
+ * error a new query sees, and it is an outage, not a bug (HTTP maps it to 503).
+ */
 export function translate(err: unknown): unknown {
   if (err instanceof AgentbusError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(message);
+  const lost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
   return lost ? new InfrastructureError("STORE_UNAVAILABLE", `postgres unreachable: ${message}`, { cause: err }) : err;
 }

@@ -59,7 +59,11 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     return new PoolDb({ pool: { ...common, connectionString: url, max: options.poolSize ?? 10 }, schema, backend: "postgres", logger });
   }
   if (!options.dataDir) throw new ConfigError("no DATABASE_URL and no data folder for the embedded database");
-  const endpoint = await startEmbedded({ dataDir: options.dataDir });
+  const endpoint = await startEmbedded({
+    dataDir: options.dataDir,
+    onTakeOver: ({ deadPid, port }) =>
+      logger.warn({ dead_pid: deadPid, port }, `the process serving the embedded database (pid ${deadPid}) is gone: this process serves it now, on port ${port}`),
+  });
   logger.info({ dir: join(options.dataDir, "pglite"), port: endpoint.port, owner: endpoint.owner }, "using the embedded database (set DATABASE_URL for a Postgres server)");
   return new PoolDb({
     pool: { ...common, host: endpoint.host, port: endpoint.port, user: "postgres", database: "postgres", max: options.poolSize ?? 8 },
@@ -67,6 +71,8 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     backend: "pglite",
     logger,
     wrapParameterised: true,
+    // The serving process may die: then this pool finds (or becomes) the new server.
+    reconnect: () => endpoint.recover(),
     onClose: () => endpoint.stop(),
   });
 }

@@ -28,12 +28,12 @@ export interface WorkflowRecordLike {
   request: { text: string; category: string };
 }
 
-export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions } = {}): Promise<Pipeline> {
+export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions; databaseUrl?: string } = {}): Promise<Pipeline> {
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
   // The demo site and the tests' own servers are on loopback: allowed here, refused by default.
-  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW });
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: options.databaseUrl ?? DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW });
   const { runtime, events } = await openTestRuntime(prefix, {
     dbSchema: schema,
     config,
