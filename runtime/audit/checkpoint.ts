@@ -38,24 +38,30 @@ export function signCheckpoint(c: Checkpoint, key: SigningKey): SignedCheckpoint
   return { ...c, note, keyId: id.toString("hex") };
 }
 
-/**
- * Parses a signed checkpoint and checks it carries a valid signature by `key`; signatures by other
- * keys (witnesses, say) are allowed and ignored. Throws CHECKPOINT_INVALID for a malformed note and
- * CHECKPOINT_SIGNATURE_INVALID when no line is a valid signature by the key.
- */
+/** Parses a signed checkpoint and checks its signature by `key` (see openNote). */
 export function openCheckpoint(note: string, key: VerifierKey): Checkpoint {
-  const split = note.indexOf("\n\n");
-  if (split < 0) throw new CheckpointError("CHECKPOINT_INVALID", "not a signed note: no blank line before the signatures");
-  const body = note.slice(0, split + 1);
+  const body = openNote(note, key);
   const lines = body.slice(0, -1).split("\n");
   const [origin, sizeText, rootText] = lines;
   if (lines.length < 3 || !origin || !sizeText || !rootText) throw new CheckpointError("CHECKPOINT_INVALID", "a checkpoint has an origin, a tree size and a root hash line");
   if (!/^(0|[1-9]\d{0,15})$/.test(sizeText)) throw new CheckpointError("CHECKPOINT_INVALID", `tree size ${JSON.stringify(sizeText)} is not a decimal number`);
   const root = Buffer.from(rootText, "base64");
   if (root.length !== 32 || root.toString("base64") !== rootText) throw new CheckpointError("CHECKPOINT_INVALID", "the root hash is not the base64 of 32 bytes");
+  return { origin, size: Number(sizeText), root: root.toString("hex") };
+}
+
+/**
+ * Checks that a C2SP signed note carries a valid signature by `key` and returns its text (the part
+ * signed, final newline included). Signatures by other keys (witnesses, say) are allowed and
+ * ignored. Throws CHECKPOINT_INVALID for a malformed note, CHECKPOINT_SIGNATURE_INVALID when no
+ * line is a valid signature by the key.
+ */
+export function openNote(note: string, key: VerifierKey): string {
+  const split = note.indexOf("\n\n");
+  if (split < 0 || !note.endsWith("\n")) throw new CheckpointError("CHECKPOINT_INVALID", "not a signed note: no blank line before the signatures");
+  const body = note.slice(0, split + 1);
   const wantId = keyId(key.name, key.publicKey);
-  const signatures = note.slice(split + 2).split("\n").filter((l) => l.length > 0);
-  if (signatures.length === 0) throw new CheckpointError("CHECKPOINT_INVALID", "the note carries no signature");
+  const signatures = note.slice(split + 2, -1).split("\n");
   let named = false;
   for (const line of signatures) {
     const m = /^\u2014 (\S+) (\S+)$/u.exec(line);
@@ -64,10 +70,10 @@ export function openCheckpoint(note: string, key: VerifierKey): Checkpoint {
     const blob = Buffer.from(m[2] ?? "", "base64");
     if (blob.length !== 4 + 64 || !blob.subarray(0, 4).equals(wantId)) continue;
     named = true;
-    if (verify(null, Buffer.from(body, "utf8"), key.publicKey, blob.subarray(4))) return { origin, size: Number(sizeText), root: root.toString("hex") };
+    if (verify(null, Buffer.from(body, "utf8"), key.publicKey, blob.subarray(4))) return body;
   }
   throw new CheckpointError(
     "CHECKPOINT_SIGNATURE_INVALID",
-    named ? `the signature by ${key.name} does not match the checkpoint (it was altered)` : `the checkpoint is not signed by key ${key.name} (id ${wantId.toString("hex")})`,
+    named ? `the signature by ${key.name} does not match the note (it was altered)` : `the note is not signed by key ${key.name} (id ${wantId.toString("hex")})`,
   );
 }
