@@ -101,9 +101,12 @@ export function verifierKeyString(key: VerifierKey): string {
 }
 
 export function parseVerifierKey(text: string): VerifierKey {
-  const parts = text.trim().split("+");
-  const [name, id, material] = parts;
-  if (parts.length !== 3 || !name || !id || !material) throw new CheckpointError("AUDIT_KEY_INVALID", "a verifier key is <name>+<hex key id>+<base64 key>");
+  // The base64 key may itself contain '+': only the first two separate fields.
+  const t = text.trim();
+  const a = t.indexOf("+");
+  const b = a < 0 ? -1 : t.indexOf("+", a + 1);
+  const [name, id, material] = b < 0 ? [] : [t.slice(0, a), t.slice(a + 1, b), t.slice(b + 1)];
+  if (!name || !id || !material) throw new CheckpointError("AUDIT_KEY_INVALID", "a verifier key is <name>+<hex key id>+<base64 key>");
   const raw = Buffer.from(material, "base64");
   if (raw.length !== 33 || raw[0] !== ED25519_ALG) throw new CheckpointError("AUDIT_KEY_INVALID", "the verifier key is not an Ed25519 key (algorithm byte 0x01 and 32 bytes)");
   const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.subarray(1).toString("base64url") }, format: "jwk" });
