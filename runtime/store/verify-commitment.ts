@@ -46,6 +46,8 @@ export async function verifyCommitment(db: Db, options: VerifyOptions = {}): Pro
   /** Per chain: the seq the next leaf must start at. */
   const next = new Map<string, number>();
   let gap = false;
+  /** A leaf within the checkpoint whose rows are gone: the checkpoint cannot be reproduced from the log. */
+  let lost = false;
 
   for (let from = 0; ; ) {
     const page = await db.query<LeafRow>(`SELECT idx, ranges, leaf_hash FROM ${t.leaves} WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT ${LEAF_PAGE}`, [from, treeSize]);
@@ -80,13 +82,16 @@ export async function verifyCommitment(db: Db, options: VerifyOptions = {}): Pro
       if (missing !== null) {
         const first = leaf.ranges.find(([k, f, l]) => [...Array(l - f + 1).keys()].some((i) => !hashes.has(rowKey(k, f + i))));
         report({ problem: "leaf_rows_missing", chainKey: first?.[0] ?? null, leaf: idx, message: `rows committed in leaf ${idx} are gone (first: ${missing})` });
+        if (against && idx < against.size) lost = true;
       } else {
         recomputed = leafHash(leafData(ranges));
         if (recomputed !== leaf.leaf_hash) {
           report({ problem: "leaf_mismatch", chainKey: leaf.ranges[0]?.[0] ?? null, leaf: idx, message: `the rows of leaf ${idx} no longer hash to what was committed (rows rewritten and re-hashed?)` });
         }
       }
-      // The root is built over what the rows give where they can, so a rewritten leaf hash alone cannot hide a change.
+      // The root is built over what the rows give where they can, so a rewritten leaf hash alone cannot
+      // hide a change; a leaf whose rows are gone keeps its stored hash (reported above, and it makes
+      // a checkpoint that includes it irreproducible).
       builder.push(recomputed ?? leaf.leaf_hash);
       if (against && builder.size === against.size && !gap) againstRoot = builder.root();
     }
@@ -103,7 +108,7 @@ export async function verifyCommitment(db: Db, options: VerifyOptions = {}): Pro
 
   const result: CommitmentResult = { broken, commitment: { size: builder.size, root } };
   if (against) {
-    const consistent = againstRoot === against.root;
+    const consistent = againstRoot === against.root && !lost;
     result.checkpoint = { ...against, consistent };
     if (against.size > builder.size) {
       report({ problem: "rollback", chainKey: null, message: `the checkpoint commits to ${against.size} leaves but the log holds ${builder.size}: it was truncated or restored to an older state` });
