@@ -121,7 +121,7 @@ export class Agentbus implements BenchSystem {
       rows_in_table: Number(counted.rows[0]?.n ?? Number.NaN),
       chains: result.chains,
       verify_ok: result.ok,
-      problem: result.ok ? null : `${result.broken.problem} at ${result.broken.chainKey} seq ${result.broken.seq ?? "?"}: ${result.broken.message}`,
+      problem: result.ok ? null : `${result.broken.map((b) => `${b.problem} at ${b.chainKey ?? "the commitment"} seq ${b.seq ?? "?"}: ${b.message}`).join("; ")}`,
       ms: performance.now() - t0,
     };
   }

@@ -169,7 +169,7 @@ export class E2eBench {
         flushes,
         rows_per_flush: loop.writer.written / flushes,
         verify_ok: verified.ok,
-        verify_problem: verified.ok ? null : `${verified.broken.problem} at ${verified.broken.chainKey} seq ${verified.broken.seq ?? "?"}: ${verified.broken.message}`,
+        verify_problem: verified.ok ? null : `${verified.broken.map((b) => `${b.problem} at ${b.chainKey ?? "the commitment"} seq ${b.seq ?? "?"}: ${b.message}`).join("; ")}`,
         verify_chains: verified.chains,
         verify_rows: verified.rows,
         verify_ms: verifyMs,

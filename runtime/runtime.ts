@@ -20,6 +20,7 @@ import { checkEvictionPolicy, resolveRedis, workerConnectionOptions, type RedisH
 import { createLogger } from "./log/logger.ts";
 import { AuditRecorder } from "./audit/recorder.ts";
 import { RetentionJob } from "./audit/retention-job.ts";
+import { CheckpointJob } from "./audit/checkpoint-job.ts";
 import { AuditWriter } from "./store/audit-writer.ts";
 import { openStore } from "./store/index.ts";
 import type { Db } from "./store/db.ts";
@@ -75,6 +76,7 @@ export class Runtime {
   private hosts: AgentHost[] = [];
   private closed = false;
   private retention: RetentionJob | undefined;
+  private checkpoints: CheckpointJob | undefined;
   private http: HttpServerHandle | undefined;
   private maintenanceConnection: Redis | undefined;
   /** Outages of Postgres/Redis seen by deliveries; shared by every host of this runtime. */
@@ -179,7 +181,7 @@ export class Runtime {
     return started;
   }
 
-  /** Schedules the audit retention job (servers only: `agentbus start`). */
+  /** Schedules the audit retention and checkpoint jobs (servers only: `agentbus start`). */
   async startMaintenance(): Promise<void> {
     if (!this.store || this.retention) return;
     this.maintenanceConnection = new Redis(workerConnectionOptions(this.redis.url));
@@ -195,6 +197,18 @@ export class Runtime {
       logger: this.logger,
     });
     await this.retention.start();
+    this.checkpoints = new CheckpointJob({
+      db: this.store.db,
+      connection: this.bus.connection,
+      workerConnection: this.maintenanceConnection,
+      prefix: this.config.queuePrefix,
+      everyMinutes: this.config.auditCheckpointMinutes,
+      keyFile: this.config.auditKeyFile,
+      origin: this.config.auditOrigin,
+      dir: this.config.auditCheckpointDir,
+      logger: this.logger,
+    });
+    await this.checkpoints.start();
   }
 
   /** The request API over this runtime's bus and store (CLI submit, HTTP). */
@@ -245,6 +259,7 @@ export class Runtime {
     this.outages.close();
     await Promise.all(this.hosts.map((h) => h.close()));
     await this.retention?.close();
+    await this.checkpoints?.close();
     await this.bus.close();
     this.maintenanceConnection?.disconnect();
     await closeStore(this.store);

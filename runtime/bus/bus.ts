@@ -32,7 +32,8 @@ export interface BusOptions {
 }
 
 export type PublishResult =
-  | { accepted: true; message_id: string; queue: string | null }
+  /** `duplicate`: a message with this id is already on its queue (waiting, running or kept after it finished); nothing was sent or recorded again. */
+  | { accepted: true; message_id: string; queue: string | null; duplicate?: true }
   | { accepted: false; dead_letter_id: string; issues: Issue[] };
 
 export type ReplayResult = { replayed: true; message_id: string; queue: string | null } | { replayed: false; issues: Issue[] };
@@ -75,8 +76,17 @@ export class Bus {
       const dead_letter_id = await this.reject(value, result.issues, "send", publisher);
       return { accepted: false, dead_letter_id, issues: result.issues };
     }
-    await this.enqueue([result.envelope]);
-    return { accepted: true, message_id: result.envelope.message_id, queue: queueOf(result.envelope) };
+    const env = result.envelope;
+    const target = queueOf(env);
+    // BullMQ would silently drop a second job with this id (job id = message id); say so instead of
+    // recording a second `published` event for a message that is not sent again. Two publishes of one
+    // id racing each other can both pass this check; BullMQ still delivers the message once.
+    if (target !== null && (await this.queue(target).getJobState(env.message_id)) !== "unknown") {
+      this.options.logger.info({ message_id: env.message_id, queue: target }, "message already published; not sent again");
+      return { accepted: true, message_id: env.message_id, queue: target, duplicate: true };
+    }
+    await this.enqueue([env]);
+    return { accepted: true, message_id: env.message_id, queue: target };
   }
 
   /**

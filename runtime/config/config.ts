@@ -32,6 +32,14 @@ export interface RuntimeConfig {
   retentionCron: string;
   /** Audit rows buffered while Postgres is away before new requests are refused. */
   auditMaxBuffered: number;
+  /** Ed25519 key that signs audit checkpoints; kept outside the database, created on first use. */
+  auditKeyFile: string;
+  /** Folder (outside the database) that signed checkpoints are exported to. */
+  auditCheckpointDir: string;
+  /** Minutes between scheduled checkpoints (`agentbus start`). */
+  auditCheckpointMinutes: number;
+  /** The log's name in checkpoints (C2SP origin line) and the signing key's name. */
+  auditOrigin: string;
   /** The agent that receives new requests (CLI submit, HTTP API). */
   entryAgent: string;
   httpHost: string;
@@ -57,10 +65,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
     throw new ConfigError(`AGENTBUS_QUEUE_PREFIX=${prefix} may only use letters, digits, '_', '.', '-' (max 64)`);
   }
+  const dataDir = resolve(root, overrides.dataDir ?? env.AGENTBUS_DATA_DIR ?? join("data"));
+  const dbSchema = overrides.dbSchema ?? env.AGENTBUS_DB_SCHEMA ?? "agentbus";
+  const auditOrigin = overrides.auditOrigin ?? env.AGENTBUS_AUDIT_ORIGIN ?? `agentbus/${dbSchema}`;
+  if (!/^[^\s+]{1,200}$/u.test(auditOrigin)) throw new ConfigError(`AGENTBUS_AUDIT_ORIGIN=${auditOrigin} must be one word without spaces or '+' (it names the signing key)`);
   return {
     root,
     agentsDir: resolve(root, overrides.agentsDir ?? env.AGENTBUS_AGENTS_DIR ?? "agents"),
-    dataDir: resolve(root, overrides.dataDir ?? env.AGENTBUS_DATA_DIR ?? join("data")),
+    dataDir,
     timezone,
     redisUrl: overrides.redisUrl ?? emptyToUndefined(env.REDIS_URL),
     databaseUrl: overrides.databaseUrl ?? emptyToUndefined(env.DATABASE_URL),
@@ -68,10 +80,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     externalSources: overrides.externalSources ?? (env.AGENTBUS_EXTERNAL_SOURCES ?? "user,batch_scheduler").split(",").map((s) => s.trim()).filter(Boolean),
     maxEnvelopeBytes,
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? "info",
-    dbSchema: overrides.dbSchema ?? env.AGENTBUS_DB_SCHEMA ?? "agentbus",
+    dbSchema,
     auditRetention: overrides.auditRetention ?? isoDuration(env, "AGENTBUS_AUDIT_RETENTION", "P30D"),
     retentionCron: overrides.retentionCron ?? env.AGENTBUS_RETENTION_CRON ?? "30 3 * * *",
     auditMaxBuffered: overrides.auditMaxBuffered ?? positiveInt(env, "AGENTBUS_AUDIT_MAX_BUFFERED", 100_000),
+    auditKeyFile: resolve(root, overrides.auditKeyFile ?? env.AGENTBUS_AUDIT_KEY_FILE ?? join(dataDir, "keys", "audit-ed25519.pem")),
+    auditCheckpointDir: resolve(root, overrides.auditCheckpointDir ?? env.AGENTBUS_AUDIT_CHECKPOINT_DIR ?? join(dataDir, "checkpoints")),
+    auditCheckpointMinutes: overrides.auditCheckpointMinutes ?? positiveInt(env, "AGENTBUS_AUDIT_CHECKPOINT_MINUTES", 10),
+    auditOrigin,
     entryAgent: overrides.entryAgent ?? env.AGENTBUS_ENTRY_AGENT ?? "planning_agent",
     httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
     httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),

@@ -112,6 +112,17 @@ export class HandlerError extends AgentbusError {
 }
 
 /** Something that should exist does not (a dead letter, a session, an agent). */
+/** A checkpoint or key of the audit log that cannot be used (malformed, wrong key, bad signature). */
+export class CheckpointError extends AgentbusError {
+  constructor(
+    code: "CHECKPOINT_INVALID" | "CHECKPOINT_SIGNATURE_INVALID" | "AUDIT_KEY_INVALID" | "AUDIT_KEY_MISSING" | "AUDIT_ROLLBACK",
+    message: string,
+    options: AgentbusErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
 export class NotFoundError extends AgentbusError {
   constructor(what: string) {
     super("NOT_FOUND", `${what} not found`);

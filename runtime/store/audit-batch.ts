@@ -1,11 +1,14 @@
 /**
  * One audit batch, one transaction: lock the chains' heads (in key order, so writers cannot
- * deadlock), extend them, insert every row, advance the heads, record the batch id and project the
- * sessions. A batch retried after an unacknowledged commit is found in audit_batches and skipped.
+ * deadlock), extend them, insert every row, project the sessions, then lock the global Merkle tree
+ * (always after the heads: one lock order for every writer), append the batch as one leaf and
+ * advance the heads and the tree, recording the batch id. A batch retried after an unacknowledged
+ * commit is found in audit_batches and skipped.
  */
 import { AgentbusError } from "../errors/index.ts";
 import { table, type Db, type Queryable } from "./db.ts";
 import { GENESIS_HASH, rowHash, type AuditContent } from "./audit-hash.ts";
+import { appendLeaf, leafData, leafHash, rootOf, type LeafRange } from "./merkle.ts";
 import { projectSessions, type SessionHint } from "./session-projection.ts";
 
 export interface PendingRow {
@@ -36,6 +39,7 @@ export async function writeAuditBatch(tx: Queryable, db: Db, { id, rows: batch, 
   );
   const tip = new Map(locked.rows.map((h) => [h.chain_key, { seq: Number(h.last_seq), hash: h.last_hash }]));
   const params: unknown[] = [];
+  const ranges = new Map<string, LeafRange>(keys.map((k) => [k, { chainKey: k, first: (tip.get(k)?.seq ?? 0) + 1, last: 0, hashes: [] }]));
   for (const row of batch) {
     const c = row.content;
     const state = tip.get(c.chainKey);
@@ -58,6 +62,11 @@ export async function writeAuditBatch(tx: Queryable, db: Db, { id, rows: batch, 
     );
     state.seq = seq;
     state.hash = hash;
+    const range = ranges.get(c.chainKey);
+    if (range) {
+      range.last = seq;
+      range.hashes.push(hash);
+    }
   }
   const target = table(db, "audit_log");
   // Multi-row INSERT … VALUES, 12 parameters a row: each value goes to Postgres as it is. (An
@@ -69,15 +78,37 @@ export async function writeAuditBatch(tx: Queryable, db: Db, { id, rows: batch, 
     const chunk = rows === batch.length ? params : params.slice(from * AUDIT_COLUMNS.length, (from + rows) * AUDIT_COLUMNS.length);
     await tx.query(valuesInsert(target, rows), chunk);
   }
+  await projectSessions(tx, db, batch.map((r) => r.session));
+  // The global lock is taken last and held only for the final statement and the commit.
+  const tree = await tx.query<{ size: string; frontier: string[] }>(`SELECT size, frontier FROM ${table(db, "audit_tree")} WHERE id = 1 FOR UPDATE`);
+  const state = tree.rows[0];
+  if (!state) throw new AgentbusError("AUDIT_TREE_MISSING", "the audit_tree row is gone: the global commitment cannot be extended (run `agentbus audit verify`)");
+  const size = Number(state.size);
+  const leafRanges = [...ranges.values()]; // chains in key order, the order the leaf data lists them
+  const leaf = leafHash(leafData(leafRanges));
+  const frontier = appendLeaf(state.frontier, size, leaf);
+  const root = rootOf(frontier);
   const ends = [...tip.entries()];
   await tx.query(
-    `WITH batch AS (INSERT INTO ${table(db, "audit_batches")} (batch_id, row_count) VALUES ($4, $5))
+    `WITH batch AS (INSERT INTO ${table(db, "audit_batches")} (batch_id, row_count) VALUES ($4, $5)),
+     leaf AS (INSERT INTO ${table(db, "audit_leaves")} (idx, ranges, row_count, leaf_hash, root) VALUES ($6::bigint, $7::jsonb, $5, $8, $9)),
+     tree AS (UPDATE ${table(db, "audit_tree")} SET size = $6::bigint + 1, frontier = $10::text[], root = $9, updated_at = now() WHERE id = 1)
      UPDATE ${heads} AS h SET last_seq = v.seq, last_hash = v.hash, updated_at = now()
      FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(k, seq, hash)
      WHERE h.chain_key = v.k AND v.seq > h.last_seq`,
-    [ends.map(([k]) => k), ends.map(([, s]) => s.seq), ends.map(([, s]) => s.hash), id, batch.length],
+    [
+      ends.map(([k]) => k),
+      ends.map(([, s]) => s.seq),
+      ends.map(([, s]) => s.hash),
+      id,
+      batch.length,
+      size,
+      JSON.stringify(leafRanges.map((r) => [r.chainKey, r.first, r.last])),
+      leaf,
+      root,
+      frontier,
+    ],
   );
-  await projectSessions(tx, db, batch.map((r) => r.session));
 }
 
 /** The columns the writer fills, in the order of its INSERT's parameters. */

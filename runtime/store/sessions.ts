@@ -106,15 +106,26 @@ export interface TraceEntry {
 }
 
 /**
- * The session's audit rows, ordered by the envelope's sequence_number, then by id (so a message's
- * `published` row precedes its `delivered` row). Rows without a usable sequence number come last.
- * Delivered rows removed by retention are not part of the trace.
+ * The session's audit rows, ordered by the envelope's sequence_number, then by the time each was
+ * recorded, then published before delivered before the rest (rows of one instant), then by id. Ids
+ * alone do not order them: the publisher's and the consumer's writers flush in their own batches,
+ * so a delivery can be written before the publish it follows. Rows without a usable sequence
+ * number come last. Delivered rows removed by retention are not part of the trace.
  */
 export async function getTrace(db: Db, sessionId: string): Promise<TraceEntry[]> {
   const entries = await readChain(db, sessionId, "0");
   // Sorted here, not in SQL: envelopes kept as text (see audit_log.envelope_text) have no jsonb to sort by.
-  return entries.sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber) || compareIds(a.id, b.id));
+  return entries.sort(
+    (a, b) =>
+      compareSeq(a.sequenceNumber, b.sequenceNumber) ||
+      a.recordedAt.getTime() - b.recordedAt.getTime() ||
+      OUTCOME_ORDER[a.outcome] - OUTCOME_ORDER[b.outcome] ||
+      compareIds(a.id, b.id),
+  );
 }
+
+/** Within one instant, the order events of one message happen in. */
+const OUTCOME_ORDER: Record<AuditOutcome, number> = { published: 0, delivered: 1, rejected: 2, dead_lettered: 3, completed: 4 };
 
 /**
  * The session's audit rows recorded after row `afterId`, in the order they were written (for

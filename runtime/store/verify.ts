@@ -17,39 +17,29 @@
 import { canonicalJson } from "./canonical.ts";
 import { table, type Db } from "./db.ts";
 import { GENESIS_HASH, UNSESSIONED, rowHash, type AuditContent, type AuditOutcome } from "./audit-hash.ts";
+import { DEFAULT_LIMIT } from "./verify-limits.ts";
+import { verifyCommitment } from "./verify-commitment.ts";
+import { sessionsWithoutChain } from "./verify-sessions.ts";
+import type { BrokenRow, VerifyOptions, VerifyResult, VerifyStats } from "./verify-types.ts";
 
-export type ChainProblem =
-  | "hash_mismatch" // the row's content or hashed fields were changed
-  | "prev_hash_mismatch" // the row does not link to its predecessor (predecessor changed or replaced)
-  | "missing_seq" // rows before this one are gone
-  | "duplicate_seq" // two rows claim the same position
-  | "beyond_head" // rows past the recorded end of the chain (not written by a writer)
-  | "missing_tail" // the newest rows of the chain are gone
-  | "head_mismatch" // the chain ends on a different hash than recorded
-  | "head_missing"; // the chain's head record is gone
+export type { BrokenRow, ChainProblem, CheckpointClaim, CommitmentProblem, Problem, VerifyOptions, VerifyResult } from "./verify-types.ts";
 
-export interface BrokenRow {
-  problem: ChainProblem;
-  chainKey: string;
-  sessionId: string | null;
-  /** audit_log id of the offending row (for a retention stub: of the row it replaced); null if no row is left to name. */
-  id: string | null;
-  seq: number | null;
-  message: string;
-}
-
-export interface VerifyStats {
-  chains: number;
-  rows: number;
-  pruned: number;
-}
-
-export type VerifyResult = (VerifyStats & { ok: true }) | (VerifyStats & { ok: false; broken: BrokenRow });
-
-export interface VerifyOptions {
-  /** Verify one session's chain only ('_unsessioned' for the chain of messages without one). */
-  sessionId?: string;
-  pageSize?: number;
+/**
+ * Everything at once: every chain, every session named in sessions / workflow_records, and (unless
+ * one session is asked for) the global commitment, optionally against a checkpoint.
+ */
+export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const chains = await verifyChains(db, options);
+  const broken = [...chains.broken, ...(await sessionsWithoutChain(db, options))];
+  const result: VerifyResult = { ok: false, chains: chains.chains, rows: chains.rows, pruned: chains.pruned, broken };
+  if (options.sessionId === undefined) {
+    const c = await verifyCommitment(db, options);
+    broken.push(...c.broken);
+    result.commitment = c.commitment;
+    if (c.checkpoint) result.checkpoint = c.checkpoint;
+  }
+  result.ok = broken.length === 0;
+  return result;
 }
 
 interface Element {
@@ -86,8 +76,11 @@ interface Chain {
 
 const MAX_SEQ = "9223372036854775807";
 
-export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
+
+/** Walks every chain (or one) and reports each broken chain once, at its first broken row. */
+export async function verifyChains(db: Db, options: VerifyOptions = {}): Promise<VerifyStats & { broken: BrokenRow[] }> {
   const pageSize = options.pageSize ?? 500;
+  const limit = options.limit ?? DEFAULT_LIMIT;
   const only = options.sessionId;
   const stats: VerifyStats = { chains: 0, rows: 0, pruned: 0 };
   const heads = new Map<string, Head | null>();
@@ -167,12 +160,16 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
     return endCheck(chain, target);
   };
 
-  const fail = (broken: BrokenRow): VerifyResult => ({ ok: false, ...stats, broken });
+  const broken: BrokenRow[] = [];
+  const report = (b: BrokenRow): void => {
+    if (broken.length < limit) broken.push(b);
+  };
 
   let cursor: [string, string, boolean] = ["", "0", false];
   let chain: Chain | undefined;
-  let done = false; // the current chain reached its target; its newer rows are skipped
+  let done = false; // the current chain reached its target, or broke; its later rows are skipped
   pages: for (;;) {
+    if (broken.length >= limit) break;
     const params: unknown[] = [...cursor];
     let where = "(chain_key, seq) >= ($1, $2) AND (chain_key, seq, pruned) > ($1, $2, $3)";
     if (only !== undefined) {
@@ -185,8 +182,8 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
     for (const el of page.rows) {
       if (!chain || chain.key !== el.chain_key) {
         if (chain && !done) {
-          const broken = await finish(chain);
-          if (broken) return fail(broken);
+          const end = await finish(chain);
+          if (end) report(end);
         }
         if (chain) heads.delete(chain.key);
         chain = { key: el.chain_key, sessionId: el.session_id, target: heads.get(el.chain_key) ?? null, lastSeq: 0, lastHash: GENESIS_HASH, lastId: null };
@@ -194,37 +191,37 @@ export async function verifyAudit(db: Db, options: VerifyOptions = {}): Promise<
         stats.chains++;
       }
       const result = await step(chain, el);
-      if (result === "past") {
+      if (result) {
+        // A chain past its first break says nothing more that can be trusted: report it, go on with the next chain.
+        if (result !== "past") report(result);
         done = true;
         cursor = [chain.key, MAX_SEQ, true]; // jump to the next chain
         continue pages;
       }
-      if (result) return fail(result);
     }
     const last = page.rows[page.rows.length - 1];
     if (!last || page.rows.length < pageSize) break;
     cursor = [last.chain_key, last.seq, last.pruned];
   }
   if (chain && !done) {
-    const broken = await finish(chain);
-    if (broken) return fail(broken);
+    const end = await finish(chain);
+    if (end) report(end);
   }
 
   // Chains whose every row is gone never appear in the stream above; their heads still do.
-  const orphan = await db.query<{ chain_key: string; last_seq: string }>(
+  const orphans = await db.query<{ chain_key: string; last_seq: string }>(
     `SELECT h.chain_key, h.last_seq FROM ${t.heads} h
      WHERE h.last_seq > 0 ${only !== undefined ? "AND h.chain_key = $1" : ""}
        AND NOT EXISTS (SELECT 1 FROM ${t.log} a WHERE a.chain_key = h.chain_key)
        AND NOT EXISTS (SELECT 1 FROM ${t.pruned} p WHERE p.chain_key = h.chain_key)
-     ORDER BY h.chain_key LIMIT 1`,
+     ORDER BY h.chain_key LIMIT ${limit}`,
     only !== undefined ? [only] : [],
   );
-  const gone = orphan.rows[0];
-  if (gone) {
+  for (const gone of orphans.rows) {
     const sessionId = gone.chain_key === UNSESSIONED ? null : gone.chain_key;
-    return fail({ problem: "missing_seq", chainKey: gone.chain_key, sessionId, id: null, seq: 1, message: `all ${gone.last_seq} rows of the chain are gone` });
+    report({ problem: "missing_seq", chainKey: gone.chain_key, sessionId, id: null, seq: 1, message: `all ${gone.last_seq} rows of the chain are gone` });
   }
-  return { ok: true, ...stats };
+  return { ...stats, broken };
 }
 
 function contentOf(el: Element): AuditContent {

@@ -104,8 +104,8 @@ describe("agentbus audit verify", () => {
     await sql(`BEGIN; SET LOCAL session_replication_role = replica; UPDATE "${schema}".audit_log SET envelope = jsonb_set(envelope, '{output,content,answer}', '"forged"') WHERE id = ${Number(target.id)}; COMMIT;`);
     const r = await runCli(["audit", "verify", "--session", sessions[1]!], cliEnv);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`✗ audit log broken at row ${target.id} (session ${sessions[1]}`);
-    expect(r.stdout).toContain("hash_mismatch");
+    expect(r.stdout).toContain("✗ audit log broken: 1 problem(s)");
+    expect(r.stdout).toContain(`hash_mismatch  session ${sessions[1]} (row ${target.id}, position`);
   });
 
   it("exits 1 and names where the chain breaks after a DELETE made directly in SQL", async () => {
@@ -113,8 +113,8 @@ describe("agentbus audit verify", () => {
     await sql(`BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM "${schema}".audit_log WHERE id = ${Number(rows[3]!.id)}; COMMIT;`);
     const r = await runCli(["audit", "verify", "--session", sessions[2]!, "--json"], cliEnv);
     expect(r.code).toBe(1);
-    const out = JSON.parse(r.stdout) as { ok: boolean; broken: { id: string; problem: string } };
+    const out = JSON.parse(r.stdout) as { ok: boolean; broken: Array<{ id: string; problem: string }> };
     expect(out.ok).toBe(false);
-    expect(out.broken).toMatchObject({ id: rows[4]!.id, problem: "missing_seq" });
+    expect(out.broken[0]).toMatchObject({ id: rows[4]!.id, problem: "missing_seq" });
   });
 });

@@ -165,7 +165,7 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     const result = await verifyAudit(db);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.broken).toMatchObject({ problem: "hash_mismatch", id: victim, chainKey: "s-e2", sessionId: "s-e2", seq: 4 });
+    expect(result.broken[0]).toMatchObject({ problem: "hash_mismatch", id: victim, chainKey: "s-e2", sessionId: "s-e2", seq: 4 });
     expect((await verifyAudit(db, { sessionId: "s-e1" })).ok).toBe(true);
   });
 
@@ -187,7 +187,7 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     await tamper(db, `UPDATE audit_log SET agent = $2, hash = $3 WHERE id = $1`, [victim, forged.agent, rowHash(forged, 2, row.prev_hash)]);
     const result = await verifyAudit(db);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.broken).toMatchObject({ problem: "prev_hash_mismatch", id: await idOf(db, "s-r1", 3), seq: 3 });
+    if (!result.ok) expect(result.broken[0]).toMatchObject({ problem: "prev_hash_mismatch", id: await idOf(db, "s-r1", 3), seq: 3 });
   });
 
   it("detects a deleted middle row and names the row after the gap", async () => {
@@ -196,7 +196,7 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     await tamper(db, `DELETE FROM audit_log WHERE chain_key = 's-d1' AND seq_in_chain = 3`);
     const result = await verifyAudit(db);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.broken).toMatchObject({ problem: "missing_seq", id: await idOf(db, "s-d1", 4), seq: 4, chainKey: "s-d1" });
+    if (!result.ok) expect(result.broken[0]).toMatchObject({ problem: "missing_seq", id: await idOf(db, "s-d1", 4), seq: 4, chainKey: "s-d1" });
   });
 
   it("detects deletion of the newest rows of a chain, and of a whole chain", async () => {
@@ -205,12 +205,12 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     await tamper(db, `DELETE FROM audit_log WHERE chain_key = 's-t1' AND seq_in_chain >= 5`);
     const tail = await verifyAudit(db);
     expect(tail.ok).toBe(false);
-    if (!tail.ok) expect(tail.broken).toMatchObject({ problem: "missing_tail", chainKey: "s-t1", seq: 4 });
+    if (!tail.ok) expect(tail.broken[0]).toMatchObject({ problem: "missing_tail", chainKey: "s-t1", seq: 4 });
     expect((await verifyAudit(db, { sessionId: "s-t2" })).ok).toBe(true);
     await tamper(db, `DELETE FROM audit_log WHERE chain_key = 's-t2'`);
     const whole = await verifyAudit(db, { sessionId: "s-t2" });
     expect(whole.ok).toBe(false);
-    if (!whole.ok) expect(whole.broken).toMatchObject({ chainKey: "s-t2", id: null });
+    if (!whole.ok) expect(whole.broken[0]).toMatchObject({ chainKey: "s-t2", id: null });
   });
 
   it("detects a row forged past the end of a chain, and a deleted chain head", async () => {
@@ -223,11 +223,11 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     );
     const forged = await verifyAudit(db, { sessionId: "s-f1" });
     expect(forged.ok).toBe(false);
-    if (!forged.ok) expect(forged.broken).toMatchObject({ problem: "beyond_head", seq: 5, id: await idOf(db, "s-f1", 5) });
+    if (!forged.ok) expect(forged.broken[0]).toMatchObject({ problem: "beyond_head", seq: 5, id: await idOf(db, "s-f1", 5) });
     await tamper(db, `DELETE FROM chain_heads WHERE chain_key = 's-f2'`);
     const headless = await verifyAudit(db, { sessionId: "s-f2" });
     expect(headless.ok).toBe(false);
-    if (!headless.ok) expect(headless.broken).toMatchObject({ problem: "head_missing", chainKey: "s-f2" });
+    if (!headless.ok) expect(headless.broken[0]).toMatchObject({ problem: "head_missing", chainKey: "s-f2" });
   });
 
   it("keeps one valid chain when several writers in several pools extend the same session", async () => {
@@ -339,7 +339,7 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
     });
     const broken = await verifyAudit(db);
     expect(broken.ok).toBe(false);
-    if (!broken.ok) expect(broken.broken).toMatchObject({ problem: "missing_seq", chainKey: "s-old", seq: 4 });
+    if (!broken.ok) expect(broken.broken[0]).toMatchObject({ problem: "missing_seq", chainKey: "s-old", seq: 4 });
   });
 });
 

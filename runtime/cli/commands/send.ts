@@ -23,6 +23,7 @@ export function registerSend(program: Command): void {
       try {
         const result = await runtime.bus.publish(read.value, "cli");
         if (opts.json) printJson(result);
+        else if (result.accepted && result.duplicate) process.stdout.write(`✓ already published ${result.message_id} → ${result.queue ?? "COMPLETE"}; not sent again\n`);
         else if (result.accepted) process.stdout.write(`✓ published ${result.message_id} → ${result.queue ?? "COMPLETE"}\n`);
         else process.stdout.write(`✗ refused; dead letter ${result.dead_letter_id}\n${formatIssues(result.issues)}\n`);
         process.exitCode = result.accepted ? EXIT.ok : EXIT.failed;

@@ -44,8 +44,10 @@ export function registerTrace(program: Command): void {
 /**
  * One row per audit event, in sequence order. "+ms" is the time since the session's first event;
  * "hop ms" is how long the step took: for a delivery, the time the message waited in its queue
- * (publish → delivery); for a message sent by an agent, the time the agent took (delivery of its
- * parent → this message).
+ * (its first publish → this delivery); for a message sent by an agent, the time the agent took (the
+ * first delivery of its parent → this message). A message published again under the same id (older
+ * logs recorded that) shows as "republished", with no hop of its own. Hops are never negative: a
+ * clock that disagrees between two machines shows as 0, not as time running backwards.
  */
 export function timeline(trace: TraceEntry[]): string {
   const header = ["seq", "+ms", "hop ms", "event", "from → to", "content type", "status", "error"];
@@ -54,20 +56,27 @@ export function timeline(trace: TraceEntry[]): string {
   const start = Math.min(...trace.map((e) => e.recordedAt.getTime()));
   const publishedAt = new Map<string, number>();
   const deliveredAt = new Map<string, number>();
+  const earliest = (map: Map<string, number>, id: string, at: number): void => {
+    const seen = map.get(id);
+    if (seen === undefined || at < seen) map.set(id, at);
+  };
   for (const e of trace) {
     if (!e.messageId) continue;
-    if (e.outcome === "published") publishedAt.set(e.messageId, e.recordedAt.getTime());
-    if (e.outcome === "delivered" && !deliveredAt.has(e.messageId)) deliveredAt.set(e.messageId, e.recordedAt.getTime());
+    if (e.outcome === "published") earliest(publishedAt, e.messageId, e.recordedAt.getTime());
+    if (e.outcome === "delivered") earliest(deliveredAt, e.messageId, e.recordedAt.getTime());
   }
+  const shown = new Set<string>();
   for (const e of trace) {
     const env = (e.envelope ?? {}) as LooseEnvelope & { metadata?: { parent_message_id?: string | null } };
     const at = e.recordedAt.getTime();
     const parent = env.metadata?.parent_message_id;
-    const since = e.outcome === "delivered" ? (e.messageId ? publishedAt.get(e.messageId) : undefined) : parent ? deliveredAt.get(parent) : undefined;
-    const hop = since === undefined ? "" : String(at - since);
+    const again = e.outcome === "published" && e.messageId !== null && shown.has(e.messageId);
+    if (e.outcome === "published" && e.messageId) shown.add(e.messageId);
+    const since = again ? undefined : e.outcome === "delivered" ? (e.messageId ? publishedAt.get(e.messageId) : undefined) : parent ? deliveredAt.get(parent) : undefined;
+    const hop = since === undefined ? "" : String(Math.max(0, at - since));
     const route = e.outcome === "delivered" ? `→ ${e.agent}` : `${env.agent?.name ?? "?"} → ${env.next_agent?.name ?? "?"}`;
     const error = env.error?.has_error ? `${env.error.error_code ?? ""}${env.error.error_message ? `: ${env.error.error_message}` : ""}` : "";
-    rows.push([String(env.metadata?.sequence_number ?? "?"), String(at - start), hop, e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
+    rows.push([String(env.metadata?.sequence_number ?? "?"), String(at - start), hop, again ? "republished" : e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
     if (e.reasons?.length) notes.set(rows.length - 1, formatIssues(e.reasons, "      "));
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
