@@ -219,7 +219,7 @@ export class Runtime {
 
   /** Serves the HTTP API until close(). */
   async startHttp(options: { host?: string; port?: number; token: string }): Promise<string> {
-    this.http = await startHttpServer(this.requestService(), { host: options.host ?? this.config.httpHost, port: options.port ?? this.config.httpPort, token: options.token, logger: this.logger });
+    this.http = await startHttpServer(this.requestService(), { host: options.host ?? this.config.httpHost, port: options.port ?? this.config.httpPort, token: options.token, logger: this.logger, health: () => this.health() });
     return this.http.url;
   }
 

@@ -13,7 +13,8 @@ import { COMPLETE, type Envelope } from "../envelope/types.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
 import { producerConnectionOptions } from "../infra/redis.ts";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterStage } from "./dead-letter.ts";
-import type { AdmissionGate, BusEvent, BusEventKind, BusObserver } from "./events.ts";
+import { depthIssue } from "../envelope/guards.ts";
+import { messageIdOf, type AdmissionGate, type BusEvent, type BusEventKind, type BusObserver } from "./events.ts";
 import { ReplyClaims } from "./sequence.ts";
 import { jobOptionsFor, type QueueTopology } from "./topology.ts";
 
@@ -37,6 +38,9 @@ export type PublishResult =
   | { accepted: false; dead_letter_id: string; issues: Issue[] };
 
 export type ReplayResult = { replayed: true; message_id: string; queue: string | null } | { replayed: false; issues: Issue[] };
+
+/** Deeper than this, a refused value is not stored as it is (recording it would overflow the stack). */
+export const STORABLE_DEPTH = 512;
 
 export class Bus {
   readonly connection: Redis;
@@ -111,6 +115,9 @@ export class Bus {
 
   /** Dead-letter a refused message and tell observers; returns the dead letter's id. */
   async reject(value: unknown, issues: Issue[], stage: DeadLetterStage, agent: string | null, error: DeadLetter["error"] = null): Promise<string> {
+    // Recording recurses (canonical JSON, JSON.stringify): a value thousands of levels deep would
+    // overflow the stack, so what is kept of it is a note saying so, with its id.
+    if (depthIssue(value, STORABLE_DEPTH)) value = { not_stored: `nested deeper than ${STORABLE_DEPTH} levels; refused and kept as this note`, message_id: messageIdOf(value) };
     const next = (value as { next_agent?: { name?: unknown } } | null)?.next_agent?.name;
     const queue = typeof next === "string" && next !== COMPLETE ? next : null;
     if (issues.length > 0) this.emit("rejected", value, agent, issues);

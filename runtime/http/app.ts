@@ -8,7 +8,8 @@ import type { Logger } from "pino";
 import { AgentbusError } from "../errors/index.ts";
 import { describeUnsafeChar, firstUnsafeChar } from "../envelope/text.ts";
 import { silentLogger } from "../log/logger.ts";
-import { BODY_LIMIT_BYTES, errorHandler } from "./errors.ts";
+import { BODY_LIMIT_BYTES, errorHandler, RETRY_AFTER_S } from "./errors.ts";
+import { checkIdempotencyKey } from "./idempotency.ts";
 import type { RequestService } from "./request-service.ts";
 
 export interface HttpAppOptions {
@@ -17,12 +18,19 @@ export interface HttpAppOptions {
   heartbeatMs?: number;
   /** Where 5xx answers are logged with their cause (the runtime's logger). */
   logger?: Logger;
+  /** The runtime's health for /healthz: 503 while Postgres, Redis or the audit log is in trouble. */
+  health?: () => { ok: boolean };
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.get("/healthz", (_req, res) => void res.json({ ok: true }));
+  // No token: load balancers and orchestrators probe it. It names components, never data.
+  app.get("/healthz", (_req, res) => {
+    const health = options.health?.() ?? { ok: true };
+    if (!health.ok) res.set("Retry-After", String(RETRY_AFTER_S));
+    res.status(health.ok ? 200 : 503).json(health);
+  });
   app.use("/api", requireToken(options.token), express.json({ limit: BODY_LIMIT_BYTES }));
   // A session id with a NUL (%00) or a lone surrogate cannot name a session, and Postgres would
   // refuse the query: say so instead of failing the lookup.
@@ -33,10 +41,14 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
   });
 
   app.post("/api/requests", (req, res, next) => {
-    service.submit(req.body, "api").then(
-      (s) => void res.status(202).location(`/api/sessions/${s.session_id}`).json({ ...s, links: { session: `/api/sessions/${s.session_id}`, events: `/api/sessions/${s.session_id}/events` } }),
-      next,
-    );
+    const key = req.get("Idempotency-Key");
+    Promise.resolve()
+      .then(() => service.submit(req.body, "api", key === undefined ? {} : { idempotencyKey: checkIdempotencyKey(key) }))
+      .then((s) => {
+        if (s.replayed) res.set("Idempotent-Replayed", "true");
+        res.status(202).location(`/api/sessions/${s.session_id}`).json({ ...s, links: { session: `/api/sessions/${s.session_id}`, events: `/api/sessions/${s.session_id}/events` } });
+      })
+      .catch(next);
   });
 
   app.get("/api/sessions/:id", (req, res, next) => {

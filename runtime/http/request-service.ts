@@ -2,7 +2,7 @@
  * The framework-free core of the HTTP API (and of `agentbus submit`): take a request, report on a
  * session, follow a session's hops. The Express adapter (app.ts) only maps HTTP onto this.
  */
-import { AgentbusError, NotFoundError, type Issue } from "../errors/index.ts";
+import { AgentbusError, InfrastructureError, NotFoundError, type Issue } from "../errors/index.ts";
 import type { Bus } from "../bus/bus.ts";
 import { buildRequest } from "../envelope/build.ts";
 import { checkStructure } from "../envelope/guards.ts";
@@ -11,6 +11,7 @@ import type { SchemaRegistry } from "../schemas/registry.ts";
 import type { Db } from "../store/db.ts";
 import { getSession, getTrace, getTraceAfter, upsertSession, type TraceEntry } from "../store/sessions.ts";
 import { getWorkflowRecord } from "../store/workflow-records.ts";
+import { IdempotencyKeys } from "./idempotency.ts";
 
 export interface RequestServiceOptions {
   bus: Bus;
@@ -20,12 +21,24 @@ export interface RequestServiceOptions {
   timezone: string;
   /** The agent that receives new requests (default planning_agent). */
   entryAgent: string;
+  /**
+   * How long a new request waits for the store before the client is told 503 (default 5 s): a
+   * connection into a blackholed Postgres would otherwise hang until the statement timeout.
+   */
+  storeDeadlineMs?: number;
+}
+
+export interface SubmitOptions {
+  /** The client's key for this request: a retry with the same key returns the same session. */
+  idempotencyKey?: string;
 }
 
 export interface Submitted {
   session_id: string;
   request_id: string;
   message_id: string;
+  /** True when an idempotency key named a request that was already submitted. */
+  replayed?: true;
 }
 
 /** One hop of a session, as the API and `submit --wait` show it. */
@@ -56,18 +69,28 @@ export interface SessionView {
 }
 
 export class RequestService {
-  constructor(private readonly options: RequestServiceOptions) {}
+  private readonly keys: IdempotencyKeys;
 
-  /** Validates the body as a user_request and publishes it to the entry agent. */
-  async submit(body: unknown, requester = "api"): Promise<Submitted> {
+  constructor(private readonly options: RequestServiceOptions) {
+    this.keys = new IdempotencyKeys(options.bus.connection, options.bus.prefix);
+  }
+
+  /**
+   * Validates the body as a user_request and publishes it to the entry agent. With an idempotency
+   * key, a retry (after a 503, a timeout, a dropped connection) returns the first try's session.
+   */
+  async submit(body: unknown, requester = "api", options: SubmitOptions = {}): Promise<Submitted> {
     const content = this.userRequest(body, requester);
-    const env = buildRequest({ content_type: "user_request", content, to: this.options.entryAgent, reason: "new request" }, { clock: this.options.clock, timezone: this.options.timezone });
+    let env = buildRequest({ content_type: "user_request", content, to: this.options.entryAgent, reason: "new request" }, { clock: this.options.clock, timezone: this.options.timezone });
+    let replayed = false;
+    if (options.idempotencyKey !== undefined) ({ envelope: env, replayed } = await this.keys.claim(requester, options.idempotencyKey, body, env));
     const result = await this.options.bus.publish(env, requester);
     if (!result.accepted) throw new AgentbusError("REQUEST_REFUSED", "the request was refused by the bus", { issues: result.issues });
     // The audit log (and the session projection) is written in batches; make the session visible
     // now, so a client that asks right after this returns finds it.
-    await upsertSession(this.options.db, { sessionId: env.metadata.session_id, requestId: env.metadata.request_id, startedAt: new Date(this.options.clock.now()) });
-    return { session_id: env.metadata.session_id, request_id: env.metadata.request_id, message_id: env.message_id };
+    const session = { sessionId: env.metadata.session_id, requestId: env.metadata.request_id, startedAt: new Date(Date.parse(env.timestamp.executed_at)) };
+    await withDeadline(upsertSession(this.options.db, session), this.options.storeDeadlineMs ?? 5000);
+    return { session_id: env.metadata.session_id, request_id: env.metadata.request_id, message_id: env.message_id, ...(replayed ? { replayed: true as const } : {}) };
   }
 
   /** The session's workflow record (written by the memory agent once the session is done), or null. */
@@ -127,6 +150,21 @@ export class RequestService {
     const issues = registry.check(id, content, "", "schema");
     if (issues.length > 0) throw new AgentbusError("BAD_REQUEST", `the request is invalid: ${issues.map((i) => `${i.pointer || "/"} ${i.message}`).join("; ")}`, { issues });
     return content;
+  }
+}
+
+/** The store's answer, or STORE_UNAVAILABLE once `ms` have passed (the query itself runs on). */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InfrastructureError("STORE_UNAVAILABLE", `the system of record did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+    // A late failure of the abandoned query must not surface as an unhandled rejection.
+    work.catch(() => undefined);
   }
 }
 

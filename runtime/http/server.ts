@@ -11,8 +11,12 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(service: RequestService, options: { host: string; port: number; token: string; logger?: Logger }): Promise<HttpServerHandle> {
-  const server: Server = createServer(createHttpApp(service, { token: options.token, ...(options.logger ? { logger: options.logger } : {}) }));
+export async function startHttpServer(
+  service: RequestService,
+  options: { host: string; port: number; token: string; logger?: Logger; health?: () => { ok: boolean } },
+): Promise<HttpServerHandle> {
+  const { host: _host, port: _port, ...appOptions } = options;
+  const server: Server = createServer(createHttpApp(service, appOptions));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(err.code === "EADDRINUSE" ? portInUse(options.host, options.port) : err),

@@ -48,8 +48,24 @@ describe("authentication", () => {
     expect((await fetch(`${base}/api/sessions/s-x`)).status).toBe(401);
   });
 
-  it("leaves the health check open", async () => {
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+  it("leaves the health check open, and it reports the store, Redis and the audit log", async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, store: { available: true }, redis: { available: true }, audit: { accepting: true }, paused_agents: [] });
+  });
+
+  it("answers 503 with the cause while a delivery found the store away, and 200 once it is back", async () => {
+    runtime.outages.report("store", new Error("connect ECONNREFUSED 127.0.0.1:5432 (test)"));
+    const down = await fetch(`${base}/healthz`);
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBe("5");
+    expect(await down.json()).toMatchObject({ ok: false, store: { available: false, last_error: expect.stringContaining("ECONNREFUSED") } });
+    // The monitor's probe (SELECT 1) finds the store answering and ends the outage.
+    const deadline = Date.now() + 10_000;
+    while ((await fetch(`${base}/healthz`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error("health did not recover");
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 });
 

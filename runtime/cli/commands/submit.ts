@@ -1,6 +1,7 @@
 /** `agentbus submit "<text>"`: a new request onto the bus; with --wait, its answer and a compact trace. */
 import type { Command } from "commander";
 import { AgentbusError } from "../../errors/index.ts";
+import { checkIdempotencyKey } from "../../http/idempotency.ts";
 import type { HopEvent, SessionView } from "../../http/request-service.ts";
 import { clientRuntime, configFrom } from "../context.ts";
 import { EXIT, printJson } from "../output.ts";
@@ -13,14 +14,16 @@ export function registerSubmit(program: Command): void {
     .option("--wait", "wait for the answer (or the failure reason) and print a compact trace")
     .option("--timeout <seconds>", "how long --wait waits", "120")
     .option("--category <category>", "a request category for the records")
+    .option("--idempotency-key <key>", "run the request once however often this is retried with the same key (e.g. a UUID)")
     .option("--json", "print JSON (with --wait: the whole session view)")
-    .action(async (text: string, opts: { wait?: boolean; timeout: string; category?: string; json?: boolean }) => {
+    .action(async (text: string, opts: { wait?: boolean; timeout: string; category?: string; idempotencyKey?: string; json?: boolean }) => {
       const timeoutS = Number(opts.timeout);
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new AgentbusError("USAGE", `--timeout must be a positive number of seconds, got ${opts.timeout}`);
       const runtime = await clientRuntime(configFrom(program));
       try {
         const service = runtime.requestService();
-        const submitted = await service.submit({ text, ...(opts.category ? { category: opts.category } : {}) }, "user");
+        const key = opts.idempotencyKey === undefined ? {} : { idempotencyKey: checkIdempotencyKey(opts.idempotencyKey) };
+        const submitted = await service.submit({ text, ...(opts.category ? { category: opts.category } : {}) }, "user", key);
         if (!opts.wait) {
           if (opts.json) printJson(submitted);
           else process.stdout.write(`${submitted.session_id}\n`);
