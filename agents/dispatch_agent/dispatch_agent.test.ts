@@ -1,6 +1,6 @@
 /**
  * The dispatch agent on real Redis and Postgres, with a scripted action agent and a stand-in
- * reasoning agent (test/planning/fixtures/agents). Plans are sent as the planning agent would.
+ * reasoning agent (agents/_shared/testing/fixtures/agents). Plans are sent as the planning agent would.
  */
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,11 +9,11 @@ import type { AgentHost } from "../../runtime/bus/worker-host.ts";
 import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { DispatchReport } from "../../runtime/schemas/generated/content_dispatch_report.ts";
-import type { Plan, PlanTask } from "../../runtime/planning/plan.ts";
+import type { Plan, PlanTask } from "../_shared/plan/plan.ts";
 import { getTrace } from "../../runtime/store/sessions.ts";
 import { dropPrefix, dropSchema, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
-import { testCatalog } from "../../test/planning/catalog.ts";
-import { agentSandbox, completedFor, envelopeOf, eventually, firstMessage, inSession, openSandboxRuntime, type Sandbox } from "../../test/planning/harness.ts";
+import { testCatalog } from "../_shared/testing/catalog.ts";
+import { agentSandbox, completedFor, envelopeOf, eventually, firstMessage, inSession, openSandboxRuntime, type Sandbox } from "../_shared/testing/harness.ts";
 
 const prefix = uniquePrefix("dispatch");
 const schema = uniqueSchema("dispatch");

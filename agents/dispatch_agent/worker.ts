@@ -10,21 +10,8 @@ import type { AgentContext, AgentHandler, AgentReply, HandlerResult } from "../.
 import type { JsonObject } from "../../runtime/envelope/types.ts";
 import { HandlerError } from "../../runtime/errors/index.ts";
 import type { ActionResult } from "../../runtime/schemas/generated/content_action_result.ts";
-import {
-  applyPlan,
-  applyResult,
-  buildReport,
-  DEFAULT_RETRY_POLICY,
-  describeIssues,
-  dispatchEffects,
-  taskContent,
-  tally,
-  validatePlan,
-  type Applied,
-  type Plan,
-  type PlanRun,
-  type RetryPolicy,
-} from "../../runtime/planning/index.ts";
+import { describeIssues, dispatchEffects, validatePlan, type Plan } from "../_shared/plan/index.ts";
+import { applyPlan, applyResult, buildReport, DEFAULT_RETRY_POLICY, taskContent, tally, type Applied, type PlanRun, type RetryPolicy } from "./run-state.ts";
 
 const stateKey = (planId: string): string => `plan:${planId}`;
 

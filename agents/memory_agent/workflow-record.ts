@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
-import { analyzeRequest } from "../../runtime/planning/index.ts";
+import { analyzeRequest } from "../_shared/request.ts";
 import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
 import { consumedTasks, hasEdges, outcomeOf, sourcesOf, type DispatchReport, type TaskReport } from "../../runtime/reasoning/report.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The planning agent on real Redis and Postgres, in front of the real dispatch and memory agents, a
- * scripted action agent and a stand-in reasoning agent (test/planning/fixtures/agents).
+ * scripted action agent and a stand-in reasoning agent (agents/_shared/testing/fixtures/agents).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovedRule } from "../../runtime/agents/handler.ts";
@@ -10,12 +10,12 @@ import type { Envelope } from "../../runtime/envelope/types.ts";
 import { AgentbusError } from "../../runtime/errors/index.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
-import type { Plan } from "../../runtime/planning/plan.ts";
+import type { Plan } from "../_shared/plan/plan.ts";
 import { getSession, getTrace } from "../../runtime/store/sessions.ts";
 import { listWorkflowRecords } from "../../runtime/store/workflow-records.ts";
 import { dropPrefix, dropSchema, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
-import { CLEAN_TEXT, testCatalog } from "../../test/planning/catalog.ts";
-import { agentSandbox, completedFor, envelopeOf, eventually, inSession, openSandboxRuntime, type Sandbox } from "../../test/planning/harness.ts";
+import { CLEAN_TEXT, testCatalog } from "../_shared/testing/catalog.ts";
+import { agentSandbox, completedFor, envelopeOf, eventually, inSession, openSandboxRuntime, type Sandbox } from "../_shared/testing/harness.ts";
 
 const prefix = uniquePrefix("planning");
 const schema = uniqueSchema("planning");

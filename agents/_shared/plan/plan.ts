@@ -6,9 +6,9 @@
  * `{ "from_task": "t1", "output": "html" }`; the referenced task must be in `depends_on`. Dispatch
  * resolves references to the actual values before it sends a task, so `task.inputs` are literal.
  */
-import type { Plan, PlanTask } from "../schemas/generated/content_plan.ts";
-import type { JsonObject, JsonValue } from "../schemas/generated/content_task.ts";
-import { HandlerError } from "../errors/index.ts";
+import type { Plan, PlanTask } from "../../../runtime/schemas/generated/content_plan.ts";
+import type { JsonObject, JsonValue } from "../../../runtime/schemas/generated/content_task.ts";
+import { HandlerError } from "../../../runtime/errors/index.ts";
 
 export type { Plan, PlanTask, JsonObject, JsonValue };
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { applyPlanningRules, dispatchEffects, matches } from "../../runtime/planning/rules.ts";
-import { planByTypes } from "../../runtime/planning/type-planner.ts";
-import { validatePlan } from "../../runtime/planning/validate-plan.ts";
-import type { Plan } from "../../runtime/planning/plan.ts";
-import { CLEAN_TEXT, testCatalog } from "./catalog.ts";
+import { applyPlanningRules, dispatchEffects, matches } from "./rules.ts";
+import { planByTypes } from "../../planning_agent/planner/type-planner.ts";
+import { validatePlan } from "./validate-plan.ts";
+import type { Plan } from "./plan.ts";
+import { CLEAN_TEXT, testCatalog } from "../testing/catalog.ts";
 
 const catalog = testCatalog([CLEAN_TEXT]);
 const rule = (rule_id: string, effect: Record<string, unknown>) => ({ rule_id, effect });

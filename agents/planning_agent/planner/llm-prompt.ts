@@ -3,9 +3,9 @@
  * required inputs, and the wiring convention. The answer must be a `plan` (the LLM client validates
  * it against the schema); the planner then validates its wiring like any plan.
  */
-import type { CapabilityCatalog } from "../capabilities/types.ts";
-import type { UserRequest } from "../schemas/generated/content_user_request.ts";
-import { requiredInputs } from "./validate-plan.ts";
+import type { CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import type { UserRequest } from "../../../runtime/schemas/generated/content_user_request.ts";
+import { requiredInputs } from "../../_shared/plan/validate-plan.ts";
 
 export function planPrompt(request: Pick<UserRequest, "text" | "refs" | "steps">, catalog: CapabilityCatalog, planId: string): string {
   const capabilities = catalog.list().map((c) => {

@@ -3,7 +3,7 @@
  * them (consumes, produces, required inputs), plus a few extra capabilities for rule tests. The
  * executors are never called by the planner or the dispatcher.
  */
-import type { Capability, CapabilityCatalog } from "../../runtime/capabilities/types.ts";
+import type { Capability, CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
 
 interface Declaration {
   consumes: Record<string, string>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { validatePlan, type PlanIssue } from "../../runtime/planning/validate-plan.ts";
-import type { PlanTask } from "../../runtime/planning/plan.ts";
-import { testCatalog } from "./catalog.ts";
+import { validatePlan, type PlanIssue } from "./validate-plan.ts";
+import type { PlanTask } from "./plan.ts";
+import { testCatalog } from "../testing/catalog.ts";
 
 const catalog = testCatalog();
 const ref = (from_task: string, output: string) => ({ from_task, output });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { planByTypes, type TypePlanResult } from "../../runtime/planning/type-planner.ts";
-import { analyzeRequest } from "../../runtime/planning/request.ts";
-import { validatePlan } from "../../runtime/planning/validate-plan.ts";
-import { builtinCapabilities } from "../../runtime/capabilities/builtin/index.ts";
-import type { PlanTask } from "../../runtime/planning/plan.ts";
-import { testCatalog, declare, catalogOf, BUILTINS } from "./catalog.ts";
+import { planByTypes, type TypePlanResult } from "./type-planner.ts";
+import { analyzeRequest } from "../../_shared/request.ts";
+import { validatePlan } from "../../_shared/plan/validate-plan.ts";
+import { builtinCapabilities } from "../../../runtime/capabilities/builtin/index.ts";
+import type { PlanTask } from "../../_shared/plan/plan.ts";
+import { testCatalog, declare, catalogOf, BUILTINS } from "../../_shared/testing/catalog.ts";
 
 const catalog = testCatalog();
 const plan = (text: string, extra: { steps?: string[]; refs?: Array<{ ref_id: string; uri: string }>; category?: string } = {}): TypePlanResult =>

@@ -5,12 +5,12 @@
  * parallel. Explicit steps the user names run in that order, with missing links filled in. A request
  * that cannot be planned gets a sentence saying what is missing.
  */
-import type { CapabilityCatalog } from "../capabilities/types.ts";
-import type { UserRequest } from "../schemas/generated/content_user_request.ts";
+import type { CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import type { UserRequest } from "../../../runtime/schemas/generated/content_user_request.ts";
 import { Branch, TaskList, type ArtifactType } from "./chain.ts";
-import type { JsonValue, Plan } from "./plan.ts";
-import { analyzeRequest, categoryOf, GOAL_ARTIFACT, GOAL_CATEGORY, type Goal, type RequestAnalysis } from "./request.ts";
-import { validatePlan, describeIssues } from "./validate-plan.ts";
+import type { JsonValue, Plan } from "../../_shared/plan/plan.ts";
+import { analyzeRequest, categoryOf, GOAL_ARTIFACT, GOAL_CATEGORY, type Goal, type RequestAnalysis } from "../../_shared/request.ts";
+import { validatePlan, describeIssues } from "../../_shared/plan/validate-plan.ts";
 
 export type TypePlanResult =
   | { ok: true; plan: Plan; analysis: RequestAnalysis; category: string }

@@ -5,9 +5,9 @@
  * inputs are reachable). Ties go to the capability listed first in the catalog, so plans are stable.
  * `Branch` then materialises the chosen chain as plan tasks, sharing what it already built.
  */
-import type { Capability, CapabilityCatalog } from "../capabilities/types.ts";
-import { reference, type JsonObject, type JsonValue, type PlanTask } from "./plan.ts";
-import { requiredInputs } from "./validate-plan.ts";
+import type { Capability, CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import { reference, type JsonObject, type JsonValue, type PlanTask } from "../../_shared/plan/plan.ts";
+import { requiredInputs } from "../../_shared/plan/validate-plan.ts";
 
 export type ArtifactType = string;
 

@@ -10,8 +10,8 @@ import {
   type Intent,
   type PlanRun,
   type RetryPolicy,
-} from "../../runtime/planning/run-state.ts";
-import { dependants, readyTasks, resolveReferences, type Plan } from "../../runtime/planning/plan.ts";
+} from "./run-state.ts";
+import { dependants, readyTasks, resolveReferences, type Plan } from "../_shared/plan/plan.ts";
 import type { ActionResult } from "../../runtime/schemas/generated/content_action_result.ts";
 
 const ref = (from_task: string, output: string) => ({ from_task, output });

@@ -1,21 +1,21 @@
 /**
  * A sandbox deployment for the planning and dispatch agent tests: a temporary root whose agents/
  * holds copies of the agents under test (spec copied, worker re-exporting the real one) and the
- * scripted stand-ins from test/planning/fixtures/agents, so these tests do not depend on the real
+ * scripted stand-ins from agents/_shared/testing/fixtures/agents, so these tests do not depend on the real
  * action and reasoning agents. context/ and governance/ are links to the project's.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../runtime/paths.ts";
-import { buildEnvelope } from "../../runtime/envelope/build.ts";
-import { systemClock } from "../../runtime/envelope/clock.ts";
-import { abbreviate, newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
-import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
-import type { RuntimeOptions } from "../../runtime/runtime.ts";
-import { DATABASE_URL, openTestRuntime, testConfig, type EventLog } from "../helpers/bus.ts";
+import { PROJECT_ROOT } from "../../../runtime/paths.ts";
+import { buildEnvelope } from "../../../runtime/envelope/build.ts";
+import { systemClock } from "../../../runtime/envelope/clock.ts";
+import { abbreviate, newRequestId, newSessionId } from "../../../runtime/envelope/ids.ts";
+import type { Envelope, JsonObject } from "../../../runtime/envelope/types.ts";
+import type { RuntimeOptions } from "../../../runtime/runtime.ts";
+import { DATABASE_URL, openTestRuntime, testConfig, type EventLog } from "../../../test/helpers/bus.ts";
 
-const FIXTURES = join(PROJECT_ROOT, "test", "planning", "fixtures", "agents");
+const FIXTURES = join(PROJECT_ROOT, "agents", "_shared", "testing", "fixtures", "agents");
 
 export interface Sandbox {
   root: string;
@@ -23,7 +23,7 @@ export interface Sandbox {
   remove(): void;
 }
 
-/** `real` agents come from agents/, `stubs` from test/planning/fixtures/agents/. */
+/** `real` agents come from agents/, `stubs` from agents/_shared/testing/fixtures/agents/. */
 export function agentSandbox(agents: { real: string[]; stubs: string[] }): Sandbox {
   const root = mkdtempSync(join(tmpdir(), "agentbus-planning-"));
   for (const shared of ["context", "governance"]) symlinkSync(join(PROJECT_ROOT, shared), join(root, shared), "dir");
