@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../runtime/envelope/clock.ts";
 import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { synthesize } from "../../runtime/reasoning/synthesize.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import { synthesize } from "../reasoning_agent/synthesis/synthesize.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { asReplies, delivered, fakeContext, type FakeOptions } from "../../test/reasoning/fake-context.ts";
-import { extracted, failed, fetched, mentions, report, skipped } from "../../test/reasoning/reports.ts";
+import { asReplies, delivered, fakeContext, type FakeOptions } from "../_shared/testing/fake-context.ts";
+import { extracted, failed, fetched, mentions, report, skipped } from "../_shared/testing/reports.ts";
 import { handler } from "./worker.ts";
 import { categoryOf } from "./workflow-record.ts";
 

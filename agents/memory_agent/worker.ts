@@ -12,7 +12,7 @@
 import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
 import { HandlerError } from "../../runtime/errors/index.ts";
 import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
 import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type FlaggedContradiction, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { AgentbusError } from "../../runtime/errors/index.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
 import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { asReplies, delivered, fakeContext } from "../../test/reasoning/fake-context.ts";
-import { failed, fetched, extracted, report, skipped, twoPagesDisagreeing } from "../../test/reasoning/reports.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import { asReplies, delivered, fakeContext } from "../_shared/testing/fake-context.ts";
+import { failed, fetched, extracted, report, skipped, twoPagesDisagreeing } from "../_shared/testing/reports.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { handler } from "./worker.ts";
 
 function run(content: DispatchReport, llm: LlmClient | null = null, stateStore = new Map<string, unknown>()) {

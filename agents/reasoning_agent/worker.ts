@@ -7,9 +7,9 @@ import { defineHandler, type AgentContext, type AgentReply } from "../../runtime
 import { isAgentbusError } from "../../runtime/errors/index.ts";
 import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
 import { normalizedCharsOf } from "../../runtime/llm/json.ts";
-import { synthesisPrompt, withLlmAnswer } from "../../runtime/reasoning/llm.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
-import { synthesize, type Synthesis, type SynthesisResult } from "../../runtime/reasoning/synthesize.ts";
+import { synthesisPrompt, withLlmAnswer } from "./synthesis/llm.ts";
+import type { DispatchReport } from "../_shared/report.ts";
+import { synthesize, type Synthesis, type SynthesisResult } from "./synthesis/synthesize.ts";
 
 export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
   const report: DispatchReport = input.content;

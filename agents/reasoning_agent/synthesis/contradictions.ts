@@ -5,9 +5,9 @@
  * giving different figures for the same subject are. Compute tasks of the same expression must
  * give the same value.
  */
-import type { ContentTypeMap } from "../envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
 import { extractFacts, valuesAgree, type Fact } from "./facts.ts";
-import { clip, isRecord, sourcesOf, type DispatchReport, type TaskReport } from "./report.ts";
+import { clip, isRecord, sourcesOf, type DispatchReport, type TaskReport } from "../../_shared/report.ts";
 
 export type Contradiction = ContentTypeMap["synthesis"]["contradictions"][number];
 type ContradictionValue = Contradiction["values"][number];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractFacts, cleanSubject } from "../../runtime/reasoning/facts.ts";
+import { extractFacts, cleanSubject } from "./facts.ts";
 
 const simple = (text: string) => extractFacts(text).map((f) => [f.subject, f.value, f.unit]);
 

@@ -6,10 +6,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withLlmAnswer } from "../../runtime/reasoning/llm.ts";
-import { synthesize } from "../../runtime/reasoning/synthesize.ts";
-import { openPipeline, type Pipeline } from "../helpers/pipeline.ts";
-import { extracted, fetched, mentions, report } from "./reports.ts";
+import { withLlmAnswer } from "./llm.ts";
+import { synthesize } from "./synthesize.ts";
+import { openPipeline, type Pipeline } from "../../../test/helpers/pipeline.ts";
+import { extracted, fetched, mentions, report } from "../../_shared/testing/reports.ts";
 
 const FILLER = "<p>The valley grid carries power from the ridge to the town every day of the year.</p>\n";
 // About 260,000 characters of HTML, "battery" only in the last paragraph.

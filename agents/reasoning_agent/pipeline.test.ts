@@ -10,12 +10,12 @@ import { newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
 import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { AgentHost } from "../../runtime/bus/worker-host.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { getSession, upsertSession } from "../../runtime/store/sessions.ts";
 import { listWorkflowRecords } from "../../runtime/store/workflow-records.ts";
-import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../helpers/bus.ts";
-import { reasoningAgentsDir } from "./agents-dir.ts";
-import { extracted, failed, fetched, mentions, report, skipped, twoPagesDisagreeing } from "./reports.ts";
+import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
+import { reasoningAgentsDir } from "../_shared/testing/agents-dir.ts";
+import { extracted, failed, fetched, mentions, report, skipped, twoPagesDisagreeing } from "../_shared/testing/reports.ts";
 
 const prefix = uniquePrefix("reasoning");
 const schema = uniqueSchema("reasoning");

@@ -2,13 +2,13 @@
  * An AgentContext without Redis or Postgres, for calling a handler directly: state and records in
  * memory, a manual clock, and whatever LLM the test hands in. The bus tests use the real thing.
  */
-import type { AgentContext, AgentRecords, HandlerResult, AgentReply } from "../../runtime/agents/handler.ts";
-import { ManualClock } from "../../runtime/envelope/clock.ts";
-import { buildEnvelope, type DraftError } from "../../runtime/envelope/build.ts";
-import type { Envelope, EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
-import type { LlmClient } from "../../runtime/llm/types.ts";
-import { silentLogger } from "../../runtime/log/logger.ts";
-import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
+import type { AgentContext, AgentRecords, HandlerResult, AgentReply } from "../../../runtime/agents/handler.ts";
+import { ManualClock } from "../../../runtime/envelope/clock.ts";
+import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.ts";
+import type { Envelope, EnvelopeStatus, JsonObject } from "../../../runtime/envelope/types.ts";
+import type { LlmClient } from "../../../runtime/llm/types.ts";
+import { silentLogger } from "../../../runtime/log/logger.ts";
+import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
 
 export interface FakeContext extends AgentContext {
   saved: Array<ContentTypeMap["workflow_record"]>;

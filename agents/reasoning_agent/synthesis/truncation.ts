@@ -4,7 +4,7 @@
  * plan) saw only part of the document. The answer must say so, and a negative finding ("not
  * found") on a cut input is not a fact: the term may be in the part that was not read.
  */
-import { hasEdges, isRecord, type DispatchReport, type TaskReport } from "./report.ts";
+import { hasEdges, isRecord, type DispatchReport, type TaskReport } from "../../_shared/report.ts";
 
 export interface Cut {
   /** The task whose output was cut. */

@@ -1,5 +1,5 @@
 /** Dispatch reports as the dispatch agent writes them, for the reasoning and memory tests. */
-import type { DispatchReport, TaskReport } from "../../runtime/reasoning/report.ts";
+import type { DispatchReport, TaskReport } from "../report.ts";
 
 type Extra = Partial<TaskReport>;
 

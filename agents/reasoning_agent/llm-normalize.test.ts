@@ -13,10 +13,10 @@ import { parseJsonReply } from "../../runtime/llm/json.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
 import { upsertSession } from "../../runtime/store/sessions.ts";
-import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../helpers/bus.ts";
-import { FakeLlmServer } from "../llm/fake-llm-server.ts";
-import { reasoningAgentsDir } from "./agents-dir.ts";
-import { computed, report } from "./reports.ts";
+import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
+import { FakeLlmServer } from "../../test/llm/fake-llm-server.ts";
+import { reasoningAgentsDir } from "../_shared/testing/agents-dir.ts";
+import { computed, report } from "../_shared/testing/reports.ts";
 
 const prefix = uniquePrefix("rsn-nul");
 const schema = uniqueSchema("rsn_nul");

@@ -4,7 +4,7 @@
  * findings stay the deterministic ones, the deterministic contradictions are always kept, and the
  * model's own contradictions are added only when they name tasks of the report.
  */
-import { clip, isRecord, type DispatchReport } from "./report.ts";
+import { clip, isRecord, type DispatchReport } from "../../_shared/report.ts";
 import { confidenceOf, type Synthesis, type SynthesisResult } from "./synthesize.ts";
 
 const MAX_PROMPT_CHARS = 100_000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { synthesize } from "../../runtime/reasoning/synthesize.ts";
-import { synthesisPrompt, withLlmAnswer } from "../../runtime/reasoning/llm.ts";
-import { computed, extracted, failed, fetched, mentions, report, skipped, summarized, twoPagesDisagreeing } from "./reports.ts";
+import { schemaRegistry } from "../../../runtime/schemas/registry.ts";
+import { synthesize } from "./synthesize.ts";
+import { synthesisPrompt, withLlmAnswer } from "./llm.ts";
+import { computed, extracted, failed, fetched, mentions, report, skipped, summarized, twoPagesDisagreeing } from "../../_shared/testing/reports.ts";
 
 const registry = schemaRegistry();
 const validSynthesis = (value: unknown) => registry.check(registry.contentSchemaId("synthesis") ?? "", value);
