@@ -2,7 +2,7 @@
  * Reading a dispatch report: how the session came out, what each task produced, which tasks feed
  * which. Shared by the reasoning agent (the answer) and the memory agent (the workflow record).
  */
-import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../runtime/agent-api.ts";
 
 export type DispatchReport = ContentTypeMap["dispatch_report"];
 export type TaskReport = DispatchReport["tasks"][number];

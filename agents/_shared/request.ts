@@ -3,7 +3,7 @@
  * expressions) and what it asks for (a summary, mentions of terms, a computed number, page text).
  * Heuristic on purpose; the planner then chains capabilities between the two by artifact types.
  */
-import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
+import type { UserRequest } from "../../runtime/agent-api.ts";
 
 export type Goal = "summary" | "mentions" | "number" | "text";
 

@@ -4,9 +4,7 @@
  * recorded under the message's id as "intents", so a redelivered message yields the same replies
  * again and changes nothing. Results are applied once per (task_id, attempt).
  */
-import type { ActionResult } from "../../runtime/schemas/generated/content_action_result.ts";
-import type { DispatchReport, DispatchTaskReport } from "../../runtime/schemas/generated/content_dispatch_report.ts";
-import type { Task } from "../../runtime/schemas/generated/content_task.ts";
+import type { ActionResult, DispatchReport, DispatchTaskReport, Task } from "../../runtime/agent-api.ts";
 import { dependants, dependantsIndex, readyTasks, resolveReferences, type JsonObject, type JsonValue, type Plan, type TaskStatus } from "../_shared/plan/plan.ts";
 import { matches, type DispatchEffect } from "../_shared/plan/rules.ts";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildEnvelope } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import { newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
-import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
+import type { Envelope } from "../../runtime/envelope/types.ts";
 import { createLlmFactory, memoryUsage } from "../../runtime/llm/index.ts";
 import { parseJsonReply } from "../../runtime/llm/json.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
@@ -55,7 +55,7 @@ async function submitReport(): Promise<string> {
     {
       sender: { name: "dispatch_agent", type: "operational", abbr: "dispatch" },
       input: { source: "action_agent", content: null },
-      output: { content_type: "dispatch_report", content: report([computed("t1", "2+2", 4)]) as unknown as JsonObject },
+      output: { content_type: "dispatch_report", content: report([computed("t1", "2+2", 4)]) },
       next_agent: { name: "reasoning_agent", reason: "every task settled" },
       metadata: { session_id: session, request_id: newRequestId(), sequence_number: 1, parent_message_id: null },
     },

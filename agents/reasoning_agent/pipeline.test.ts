@@ -7,7 +7,7 @@ import type { Job } from "bullmq";
 import { buildEnvelope } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import { newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
-import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
+import type { Envelope } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import type { AgentHost } from "../../runtime/bus/worker-host.ts";
 import type { DispatchReport } from "../_shared/report.ts";
@@ -49,7 +49,7 @@ async function submitReport(content: DispatchReport, startedAt = new Date(Date.n
     {
       sender: { name: "dispatch_agent", type: "operational", abbr: "dispatch" },
       input: { source: "action_agent", content: null },
-      output: { content_type: "dispatch_report", content: content as unknown as JsonObject },
+      output: { content_type: "dispatch_report", content },
       next_agent: { name: "reasoning_agent", reason: "every task settled" },
       metadata: { session_id: session, request_id: newRequestId(), sequence_number: 1, parent_message_id: null },
     },
@@ -143,6 +143,7 @@ describe("a finished plan through reasoning and memory", () => {
     const delivery = events.events.find((e) => e.kind === "delivered" && inSession(session)(e) && e.agent === "memory_agent")!;
 
     // The same job handed to the worker again, as after a crash mid-job.
+    // A stand-in job: process() reads only these fields.
     const job = { data: delivery.envelope, attemptsStarted: 2, attemptsMade: 1, opts: { attempts: 3 } } as unknown as Job;
     const again = await memoryHost.process(job);
     expect(again.replies).toEqual([{ message_id: first.message_id, to: "COMPLETE" }]);

@@ -80,3 +80,22 @@ describe("runtime/ imports nothing from agents/", () => {
     expect(await lint("agents/some_agent/fine.ts", `export { defineHandler } from "../../runtime/agent-api.ts";\n`)).toEqual([]);
   });
 });
+
+describe("agents/ import the runtime through its one public face", () => {
+  it("every agent module (tests and agents/_shared/testing aside) imports runtime/ only via runtime/agent-api.ts", () => {
+    const agentsDir = join(PROJECT_ROOT, "agents");
+    const testing = join(agentsDir, "_shared", "testing");
+    const runtimeDir = join(PROJECT_ROOT, "runtime");
+    const deep: string[] = [];
+    for (const file of tsFiles(agentsDir)) {
+      if (file.endsWith(".test.ts") || file.startsWith(testing + sep)) continue;
+      for (const m of readFileSync(file, "utf8").matchAll(SPECIFIER)) {
+        const spec = m[1]!;
+        if (!spec.startsWith(".")) continue;
+        const target = resolve(dirname(file), spec);
+        if (!relative(runtimeDir, target).startsWith("..") && target !== join(runtimeDir, "agent-api.ts")) deep.push(`${posix(relative(PROJECT_ROOT, file))} -> ${spec}`);
+      }
+    }
+    expect(deep).toEqual([]);
+  });
+});

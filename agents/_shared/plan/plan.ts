@@ -6,9 +6,7 @@
  * `{ "from_task": "t1", "output": "html" }`; the referenced task must be in `depends_on`. Dispatch
  * resolves references to the actual values before it sends a task, so `task.inputs` are literal.
  */
-import type { Plan, PlanTask } from "../../../runtime/schemas/generated/content_plan.ts";
-import type { JsonObject, JsonValue } from "../../../runtime/schemas/generated/content_task.ts";
-import { HandlerError } from "../../../runtime/errors/index.ts";
+import { HandlerError, type JsonObject, type JsonValue, type Plan, type PlanTask } from "../../../runtime/agent-api.ts";
 
 export type { Plan, PlanTask, JsonObject, JsonValue };
 

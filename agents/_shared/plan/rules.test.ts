@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../../runtime/envelope/types.ts";
 import { applyPlanningRules, dispatchEffects, matches } from "./rules.ts";
 import { planByTypes } from "../../planning_agent/planner/type-planner.ts";
 import { validatePlan } from "./validate-plan.ts";
@@ -6,7 +7,7 @@ import type { Plan } from "./plan.ts";
 import { CLEAN_TEXT, testCatalog } from "../testing/catalog.ts";
 
 const catalog = testCatalog([CLEAN_TEXT]);
-const rule = (rule_id: string, effect: Record<string, unknown>) => ({ rule_id, effect });
+const rule = (rule_id: string, effect: JsonObject) => ({ rule_id, effect });
 
 function planFor(text: string): Plan {
   const result = planByTypes({ text }, catalog, { planId: "p" });

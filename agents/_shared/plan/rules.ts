@@ -8,8 +8,7 @@
  * - dispatch: `{op: "no_retry", match}` and `{op: "max_attempts", match, attempts}` change retry
  *   decisions for failures that match (capability, and error_code / domain when given).
  */
-import type { ApprovedRule } from "../../../runtime/agents/handler.ts";
-import type { Capability, CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import type { ApprovedRule, Capability, CapabilityCatalog } from "../../../runtime/agent-api.ts";
 import { isReference, reference, type JsonValue, type Plan, type PlanTask } from "./plan.ts";
 import { requiredInputs } from "./validate-plan.ts";
 

@@ -4,7 +4,7 @@
  * given (literal or reference), and every reference wired to a dependency that produces that
  * output field. Each issue names the task and the field it is about.
  */
-import type { Capability, CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import type { Capability, CapabilityCatalog } from "../../../runtime/agent-api.ts";
 import { isReference, topologicalOrder, type Plan, type PlanTask } from "./plan.ts";
 
 export type PlanIssueCode =

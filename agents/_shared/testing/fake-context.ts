@@ -5,7 +5,7 @@
 import type { AgentContext, AgentRecords, HandlerResult, AgentReply } from "../../../runtime/agents/handler.ts";
 import { ManualClock } from "../../../runtime/envelope/clock.ts";
 import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.ts";
-import type { Envelope, EnvelopeStatus, JsonObject } from "../../../runtime/envelope/types.ts";
+import type { Envelope, EnvelopeStatus } from "../../../runtime/envelope/types.ts";
 import type { LlmClient } from "../../../runtime/llm/types.ts";
 import { silentLogger } from "../../../runtime/log/logger.ts";
 import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
@@ -69,8 +69,8 @@ export function delivered(
   from: string,
   to: string,
   content_type: string,
-  content: JsonObject,
-  input: JsonObject | null = null,
+  content: object,
+  input: object | null = null,
   extra: { source?: string; status?: EnvelopeStatus; error?: DraftError } = {},
 ): Envelope {
   return buildEnvelope(

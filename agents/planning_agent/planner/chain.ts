@@ -5,7 +5,7 @@
  * inputs are reachable). Ties go to the capability listed first in the catalog, so plans are stable.
  * `Branch` then materialises the chosen chain as plan tasks, sharing what it already built.
  */
-import type { Capability, CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
+import type { Capability, CapabilityCatalog } from "../../../runtime/agent-api.ts";
 import { reference, type JsonObject, type JsonValue, type PlanTask } from "../../_shared/plan/plan.ts";
 import { requiredInputs } from "../../_shared/plan/validate-plan.ts";
 

@@ -3,8 +3,7 @@
  * required inputs, and the wiring convention. The answer must be a `plan` (the LLM client validates
  * it against the schema); the planner then validates its wiring like any plan.
  */
-import type { CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
-import type { UserRequest } from "../../../runtime/schemas/generated/content_user_request.ts";
+import type { CapabilityCatalog, UserRequest } from "../../../runtime/agent-api.ts";
 import { requiredInputs } from "../../_shared/plan/validate-plan.ts";
 
 export function planPrompt(request: Pick<UserRequest, "text" | "refs" | "steps">, catalog: CapabilityCatalog, planId: string): string {

@@ -5,8 +5,7 @@
  * parallel. Explicit steps the user names run in that order, with missing links filled in. A request
  * that cannot be planned gets a sentence saying what is missing.
  */
-import type { CapabilityCatalog } from "../../../runtime/capabilities/types.ts";
-import type { UserRequest } from "../../../runtime/schemas/generated/content_user_request.ts";
+import type { CapabilityCatalog, UserRequest } from "../../../runtime/agent-api.ts";
 import { Branch, TaskList, type ArtifactType } from "./chain.ts";
 import type { JsonValue, Plan } from "../../_shared/plan/plan.ts";
 import { analyzeRequest, categoryOf, GOAL_ARTIFACT, GOAL_CATEGORY, type Goal, type RequestAnalysis } from "../../_shared/request.ts";

@@ -5,7 +5,7 @@
  * giving different figures for the same subject are. Compute tasks of the same expression must
  * give the same value.
  */
-import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 import { extractFacts, valuesAgree, type Fact } from "./facts.ts";
 import { clip, isRecord, sourcesOf, type DispatchReport, type TaskReport } from "../../_shared/report.ts";
 

@@ -5,7 +5,7 @@
  * summary, passages/counts, expression/value), so a plugin capability producing the same artifacts
  * is described the same way; anything else is shown by its scalar outputs.
  */
-import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 import { checkFacts, type Corroboration } from "./contradictions.ts";
 import { clip, consumedTasks, hasEdges, isRecord, outcomeOf, skipReason, type DispatchReport, type ReportOutcome, type TaskReport } from "../../_shared/report.ts";
 import { CUT_FACTOR, NEGATIVE_ON_CUT_CEILING, cutLines, cutsByTask, notFoundOnCut, type Cut } from "./truncation.ts";
