@@ -20,6 +20,11 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "import-x/no-cycle": ["error", { maxDepth: Infinity, ignoreExternal: true }],
+      // Dependencies point one way: agents/* -> runtime/. The runtime knows no specific agent.
+      "import-x/no-restricted-paths": [
+        "error",
+        { zones: [{ target: "./runtime", from: "./agents", message: "runtime/ must not import from agents/: move what every agent may use into runtime/, or keep it in the agent" }] },
+      ],
       // Handlers are async by contract (they return a Promise) even when they do not await.
       "@typescript-eslint/require-await": "off",
     },

@@ -18,7 +18,8 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import { buildEnvelope } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import { newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
-import type { ContentTypeMap, Envelope } from "../../runtime/envelope/types.ts";
+import type { ContentTypeMap, Envelope, JsonObject } from "../../runtime/envelope/types.ts";
+import { contentOf } from "../../runtime/testing.ts";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
@@ -104,7 +105,7 @@ async function run(task: Partial<Task> & Pick<Task, "capability" | "inputs">): P
     {
       sender: { name: "dispatch_agent", type: "orchestration", abbr: "dispatch" },
       input: { source: "planning_agent", content: null },
-      output: { content_type: "task", content: content as unknown as Record<string, unknown> },
+      output: { content_type: "task", content },
       next_agent: { name: "action_agent", reason: `run ${content.task_id}` },
       metadata: { session_id: newSessionId(), request_id: newRequestId(), sequence_number: 1, parent_message_id: null },
     },
@@ -113,7 +114,7 @@ async function run(task: Partial<Task> & Pick<Task, "capability" | "inputs">): P
   expect(await runtime.bus.publish(sent)).toMatchObject({ accepted: true });
   const delivered = await events.waitFor((e) => e.kind === "delivered" && e.agent === "dispatch_agent" && (e.envelope as Envelope).metadata.parent_message_id === sent.message_id);
   const reply = delivered.envelope as Envelope;
-  return { sent, reply, result: reply.output.content as unknown as ActionResult };
+  return { sent, reply, result: contentOf(reply, "action_result") };
 }
 
 describe("action_agent runs one task and reports to dispatch", () => {
@@ -162,10 +163,11 @@ describe("action_agent runs one task and reports to dispatch", () => {
       outputSchema: { type: "object", properties: { text: { type: "string" } } },
       execute: async () => ({ text: "a\u0000b\ud800c" }),
     };
+    // A partial context: the handler reads only these fields on this path.
     const ctx = { capabilities: new CapabilityRegistry([leaky]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-b" } as unknown as AgentContext;
     const task: Task = { plan_id: "p-1", task_id: "t8", capability: "leaky", inputs: {}, attempt: 1 };
-    const reply = (await handler({ content_type: "task", content: task as unknown as Record<string, unknown>, source: "dispatch_agent" }, ctx)) as AgentReply;
-    expect((reply.content as unknown as ActionResult).outputs).toEqual({ text: "ab\ufffdc" });
+    const reply = (await handler({ content_type: "task", content: task as Task & JsonObject, source: "dispatch_agent" }, ctx)) as AgentReply;
+    expect((reply.content as ActionResult).outputs).toEqual({ text: "ab\ufffdc" });
     expect(reply.compliance_notes?.some((n) => n.startsWith("2 character(s)"))).toBe(true);
   });
 
@@ -212,12 +214,13 @@ describe("action_agent runs one task and reports to dispatch", () => {
       outputSchema: { type: "object", properties: { text: { type: "string" } } },
       execute: async () => ({ text: "x".repeat(250_000) }),
     };
+    // A partial context: the handler reads only these fields on this path.
     const ctx = { capabilities: new CapabilityRegistry([big]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-a" } as unknown as AgentContext;
     const task: Task = { plan_id: "p-1", task_id: "t9", capability: "big", inputs: {}, attempt: 1 };
-    const reply = (await handler({ content_type: "task", content: task as unknown as Record<string, unknown>, source: "dispatch_agent" }, ctx)) as AgentReply;
+    const reply = (await handler({ content_type: "task", content: task as Task & JsonObject, source: "dispatch_agent" }, ctx)) as AgentReply;
     expect(reply.next_agent).toBe("dispatch_agent");
     expect(reply.error).toMatchObject({ code: "OUTPUT_INVALID", recoverable: false });
-    expect((reply.content as unknown as ActionResult).outputs).toEqual({});
+    expect((reply.content as ActionResult).outputs).toEqual({});
     expect(reply.error?.message).toContain("/outputs/text");
   });
 
@@ -237,8 +240,9 @@ describe("action_agent runs one task and reports to dispatch", () => {
         return { text: "done" };
       },
     };
+    // A partial context: the handler reads only these fields on this path.
     const ctx = { capabilities: new CapabilityRegistry([slow]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-c" } as unknown as AgentContext;
-    const message = (task_id: string) => ({ content_type: "task" as const, content: { plan_id: "p-1", task_id, capability: "slow", inputs: {}, attempt: 1 } as unknown as Record<string, unknown>, source: "dispatch_agent" });
+    const message = (task_id: string) => ({ content_type: "task" as const, content: { plan_id: "p-1", task_id, capability: "slow", inputs: {}, attempt: 1 }, source: "dispatch_agent" });
     const first = handler(message("t1"), ctx);
     const second = await Promise.resolve(handler(message("t2"), ctx)).catch((err: unknown) => err);
     expect(second).toBeInstanceOf(DeferredError);

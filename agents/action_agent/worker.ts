@@ -4,15 +4,7 @@
  * recoverable flag); the dispatch agent decides about retries. The handler throws only when the
  * runtime itself is in trouble.
  */
-import { defineHandler, type AgentReply } from "../../runtime/agents/handler.ts";
-import { domainOfInputs, executeTask, type TaskOutcome } from "../../runtime/capabilities/execute.ts";
-import { enterLane, laneRetryDelayMs } from "../../runtime/capabilities/lanes.ts";
-import type { Capability } from "../../runtime/capabilities/types.ts";
-import type { ContentTypeMap, ResourceRef } from "../../runtime/envelope/types.ts";
-import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { DeferredError, summarize, type Issue } from "../../runtime/errors/index.ts";
-import { normalizeDeep } from "../../runtime/capabilities/normalize.ts";
-import { normalizeText } from "../../runtime/envelope/text.ts";
+import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, schemaRegistry, summarize, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type TaskOutcome } from "../../runtime/agent-api.ts";
 
 type Task = ContentTypeMap["task"];
 type ActionResult = ContentTypeMap["action_result"];
@@ -89,7 +81,7 @@ function reply(task: Task, result: ActionResult): AgentReply {
   const what = `${task.task_id} (${task.capability}, attempt ${task.attempt})`;
   const base = {
     content_type: "action_result",
-    content: result as unknown as AgentReply["content"],
+    content: result,
     next_agent: DISPATCH,
     resources: { source_refs: result.refs },
   };

@@ -1,6 +1,6 @@
 /**
  * The dispatch agent on real Redis and Postgres, with a scripted action agent and a stand-in
- * reasoning agent (test/planning/fixtures/agents). Plans are sent as the planning agent would.
+ * reasoning agent (agents/_shared/testing/fixtures/agents). Plans are sent as the planning agent would.
  */
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,12 +8,13 @@ import type { ApprovedRule } from "../../runtime/agents/handler.ts";
 import type { AgentHost } from "../../runtime/bus/worker-host.ts";
 import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
+import { contentOf } from "../../runtime/testing.ts";
 import type { DispatchReport } from "../../runtime/schemas/generated/content_dispatch_report.ts";
-import type { Plan, PlanTask } from "../../runtime/planning/plan.ts";
+import type { Plan, PlanTask } from "../_shared/plan/plan.ts";
 import { getTrace } from "../../runtime/store/sessions.ts";
 import { dropPrefix, dropSchema, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
-import { testCatalog } from "../../test/planning/catalog.ts";
-import { agentSandbox, completedFor, envelopeOf, eventually, firstMessage, inSession, openSandboxRuntime, type Sandbox } from "../../test/planning/harness.ts";
+import { testCatalog } from "../_shared/testing/catalog.ts";
+import { agentSandbox, completedFor, envelopeOf, eventually, firstMessage, inSession, openSandboxRuntime, type Sandbox } from "../_shared/testing/harness.ts";
 
 const prefix = uniquePrefix("dispatch");
 const schema = uniqueSchema("dispatch");
@@ -55,7 +56,7 @@ async function run(plan: Plan): Promise<{ session: string; answer: Envelope; rep
   expect(await runtime.bus.publish(env)).toMatchObject({ accepted: true });
   const answer = await completedFor(events, session);
   const reportEnvelope = envelopeOf(events.events.find((e) => e.kind === "published" && inSession(session)(e) && envelopeOf(e).output.content_type === "dispatch_report")!);
-  return { session, answer, report: reportEnvelope.output.content as unknown as DispatchReport, reportEnvelope };
+  return { session, answer, report: contentOf(reportEnvelope, "dispatch_report"), reportEnvelope };
 }
 
 const sessionEvents = (session: string, kind: string, contentType: string, agent?: string) =>
@@ -172,6 +173,7 @@ describe("exactly once", () => {
     for (const delivered of sessionEvents(session, "delivered", "action_result", "dispatch_agent").concat(sessionEvents(session, "delivered", "plan", "dispatch_agent"))) {
       const env = envelopeOf(delivered);
       const original = events.events.filter((e) => e.kind === "published" && envelopeOf(e).metadata.parent_message_id === env.message_id).map((e) => envelopeOf(e).message_id);
+      // A stand-in job: process() reads only these fields.
       const job = { data: env, attemptsStarted: 2, attemptsMade: 1, opts: { attempts: 3 } } as unknown as Job;
       const outcome = await host.process(job);
       expect(outcome.replies.map((r) => r.message_id).sort()).toEqual(original.sort());

@@ -6,38 +6,23 @@
  * plan), and what each incoming message caused is stored under its id, so a redelivery returns the
  * same replies.
  */
-import type { AgentContext, AgentHandler, AgentReply, HandlerResult } from "../../runtime/agents/handler.ts";
-import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { HandlerError } from "../../runtime/errors/index.ts";
-import type { ActionResult } from "../../runtime/schemas/generated/content_action_result.ts";
-import {
-  applyPlan,
-  applyResult,
-  buildReport,
-  DEFAULT_RETRY_POLICY,
-  describeIssues,
-  dispatchEffects,
-  taskContent,
-  tally,
-  validatePlan,
-  type Applied,
-  type Plan,
-  type PlanRun,
-  type RetryPolicy,
-} from "../../runtime/planning/index.ts";
+import { defineHandler, HandlerError, type ActionResult, type AgentContext, type AgentReply, type HandlerInput, type HandlerResult } from "../../runtime/agent-api.ts";
+import { describeIssues, dispatchEffects, validatePlan, type Plan } from "../_shared/plan/index.ts";
+import { applyPlan, applyResult, buildReport, DEFAULT_RETRY_POLICY, taskContent, tally, type Applied, type PlanRun, type RetryPolicy } from "./run-state.ts";
 
 const stateKey = (planId: string): string => `plan:${planId}`;
 
-export const handler: AgentHandler = async (input, ctx) => {
+export const handler = defineHandler<"plan" | "action_result">(async (input, ctx) => {
   switch (input.content_type) {
     case "plan":
-      return onPlan(input.content as unknown as Plan, ctx);
+      return onPlan(input.content, ctx);
     case "action_result":
-      return onResult(input.content as unknown as ActionResult, ctx);
+      return onResult(input.content, ctx);
     default:
-      throw new HandlerError("UNEXPECTED_CONTENT_TYPE", `dispatch_agent handles plan and action_result, not ${input.content_type}`);
+      // Typed as impossible, but a message of another type is refused here all the same.
+      throw new HandlerError("UNEXPECTED_CONTENT_TYPE", `dispatch_agent handles plan and action_result, not ${(input as HandlerInput).content_type}`);
   }
-};
+});
 
 async function onPlan(plan: Plan, ctx: AgentContext): Promise<HandlerResult> {
   // Structure always; capabilities too when this deployment declares any.
@@ -77,7 +62,7 @@ function replies(run: PlanRun, applied: Applied | undefined): AgentReply[] {
       const content = taskContent(run, intent);
       return {
         content_type: "task",
-        content: content as typeof content & JsonObject,
+        content,
         next_agent: "action_agent",
         reason: `${content.task_id} (${content.capability}), attempt ${content.attempt}: ${intent.why}`.slice(0, 2000),
         reasoning,
@@ -89,7 +74,7 @@ function replies(run: PlanRun, applied: Applied | undefined): AgentReply[] {
     const code = counts.failed + counts.skipped === 0 ? "success" : counts.succeeded > 0 ? "partial" : "failed";
     return {
       content_type: "dispatch_report",
-      content: buildReport(run) as ReturnType<typeof buildReport> & JsonObject,
+      content: buildReport(run),
       next_agent: "reasoning_agent",
       reason: `every task of ${run.plan.plan_id} settled: ${summary}`,
       status: { code, message: summary },

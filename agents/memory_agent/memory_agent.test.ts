@@ -1,21 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../runtime/envelope/clock.ts";
-import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { synthesize } from "../../runtime/reasoning/synthesize.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import type { JsonObject, Synthesis } from "../../runtime/agent-api.ts";
+import { synthesize } from "../reasoning_agent/synthesis/synthesize.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { asReplies, delivered, fakeContext, type FakeOptions } from "../../test/reasoning/fake-context.ts";
-import { extracted, failed, fetched, mentions, report, skipped } from "../../test/reasoning/reports.ts";
+import { asReplies, delivered, fakeContext, type FakeOptions } from "../_shared/testing/fake-context.ts";
+import { extracted, failed, fetched, mentions, report, skipped } from "../_shared/testing/reports.ts";
 import { handler } from "./worker.ts";
 import { categoryOf } from "./workflow-record.ts";
 
 const registry = schemaRegistry();
 
 function delivery(content: DispatchReport, options: Partial<FakeOptions> = {}) {
-  const synthesis = synthesize(content).synthesis as unknown as JsonObject;
-  const message = delivered("reasoning_agent", "memory_agent", "synthesis", synthesis, content as unknown as JsonObject);
+  const synthesis = synthesize(content).synthesis;
+  const message = delivered("reasoning_agent", "memory_agent", "synthesis", synthesis, content);
   const ctx = fakeContext({ message, clock: ManualClock.at("2026-11-21T10:00:05.250Z"), ...options });
-  return { ctx, run: () => handler({ content_type: "synthesis", content: synthesis, source: "reasoning_agent" }, ctx).then(asReplies) };
+  return { ctx, run: () => handler({ content_type: "synthesis", content: synthesis as Synthesis & JsonObject, source: "reasoning_agent" }, ctx).then(asReplies) };
 }
 
 /** The failed synthesis the planning agent sends for a request it cannot plan, the request riding along. */

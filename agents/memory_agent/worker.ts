@@ -9,12 +9,8 @@
  * the very same record), saved idempotently, and sent to COMPLETE with its status mirrored in the
  * envelope.
  */
-import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
-import { HandlerError } from "../../runtime/errors/index.ts";
-import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
-import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
-import { schemaRegistry } from "../../runtime/schemas/registry.ts";
+import { defineHandler, HandlerError, schemaRegistry, type AgentContext, type AgentReply, type EnvelopeStatus, type JsonObject, type UserRequest } from "../../runtime/agent-api.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type FlaggedContradiction, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
 
 const STATE_KEY = "workflow_record";

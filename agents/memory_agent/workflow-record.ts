@@ -4,10 +4,9 @@
  * user_request itself. Optional fields are omitted, never null.
  */
 import { createHash } from "node:crypto";
-import type { ContentTypeMap } from "../../runtime/envelope/types.ts";
-import { analyzeRequest } from "../../runtime/planning/index.ts";
-import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
-import { consumedTasks, hasEdges, outcomeOf, sourcesOf, type DispatchReport, type TaskReport } from "../../runtime/reasoning/report.ts";
+import type { ContentTypeMap, UserRequest } from "../../runtime/agent-api.ts";
+import { analyzeRequest } from "../_shared/request.ts";
+import { consumedTasks, hasEdges, outcomeOf, sourcesOf, type DispatchReport, type TaskReport } from "../_shared/report.ts";
 
 export type WorkflowRecord = ContentTypeMap["workflow_record"];
 type WorkflowTask = WorkflowRecord["tasks"][number];

@@ -1,6 +1,6 @@
 /**
  * The planning agent on real Redis and Postgres, in front of the real dispatch and memory agents, a
- * scripted action agent and a stand-in reasoning agent (test/planning/fixtures/agents).
+ * scripted action agent and a stand-in reasoning agent (agents/_shared/testing/fixtures/agents).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovedRule } from "../../runtime/agents/handler.ts";
@@ -10,12 +10,12 @@ import type { Envelope } from "../../runtime/envelope/types.ts";
 import { AgentbusError } from "../../runtime/errors/index.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
-import type { Plan } from "../../runtime/planning/plan.ts";
+import { contentOf } from "../../runtime/testing.ts";
 import { getSession, getTrace } from "../../runtime/store/sessions.ts";
 import { listWorkflowRecords } from "../../runtime/store/workflow-records.ts";
 import { dropPrefix, dropSchema, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
-import { CLEAN_TEXT, testCatalog } from "../../test/planning/catalog.ts";
-import { agentSandbox, completedFor, envelopeOf, eventually, inSession, openSandboxRuntime, type Sandbox } from "../../test/planning/harness.ts";
+import { CLEAN_TEXT, testCatalog } from "../_shared/testing/catalog.ts";
+import { agentSandbox, completedFor, envelopeOf, eventually, inSession, openSandboxRuntime, type Sandbox } from "../_shared/testing/harness.ts";
 
 const prefix = uniquePrefix("planning");
 const schema = uniqueSchema("planning");
@@ -67,7 +67,7 @@ async function submit(text: string, extra: { steps?: string[]; category?: string
   return { session, answer, plan: plan ? envelopeOf(plan) : undefined };
 }
 
-const tasksOf = (plan: Envelope | undefined) => (plan?.output.content as unknown as Plan | undefined)?.tasks.map((t) => `${t.task_id} ${t.capability}`);
+const tasksOf = (plan: Envelope | undefined) => (plan ? contentOf(plan, "plan") : undefined)?.tasks.map((t) => `${t.task_id} ${t.capability}`);
 
 describe("without an LLM: planning by types", () => {
   it("plans a request about two pages and the session runs through dispatch, action and reasoning", async () => {
@@ -75,7 +75,7 @@ describe("without an LLM: planning by types", () => {
     expect(plan?.agent.name).toBe("planning_agent");
     expect(plan?.next_agent.name).toBe("dispatch_agent");
     expect(tasksOf(plan)).toEqual(["t1 fetch", "t2 extract_text", "t3 find_mentions", "t4 fetch", "t5 extract_text", "t6 find_mentions"]);
-    const content = plan!.output.content as unknown as Plan;
+    const content = contentOf(plan, "plan");
     expect(content).toMatchObject({ plan_id: `plan-${plan!.metadata.request_id}`, request: "Find mentions of 'Redis' in https://a.test/ok and https://b.test/ok", category: "mentions", rules_applied: [] });
     expect(content.tasks[2]?.inputs).toEqual({ text: { from_task: "t2", output: "text" }, terms: ["Redis"] });
     expect(plan?.audit.reasoning).toMatch(/^planned by capability types \(no LLM configured\)\. Category: mentions\./);
@@ -95,7 +95,7 @@ describe("without an LLM: planning by types", () => {
   it("honours explicit steps", async () => {
     const { plan } = await submit("Have a look at https://a.test/ok", { steps: ["fetch", "extract_text"] });
     expect(tasksOf(plan)).toEqual(["t1 fetch", "t2 extract_text"]);
-    expect((plan?.output.content as unknown as Plan).category).toBe("extract");
+    expect(contentOf(plan, "plan").category).toBe("extract");
   });
 
   it("an unplannable request completes at once as failed, saying what is missing", async () => {
@@ -153,7 +153,7 @@ describe("approved rules change plans", () => {
     try {
       const { plan, answer } = await submit("Summarize https://a.test/ok");
       expect(tasksOf(plan)).toEqual(["t1 fetch", "t2 extract_text", "t4 clean_text", "t3 summarize"]);
-      expect((plan?.output.content as unknown as Plan).rules_applied).toEqual(["rule_20260101_01"]);
+      expect(contentOf(plan, "plan").rules_applied).toEqual(["rule_20260101_01"]);
       expect(plan?.audit.compliance_notes).toContain("rule_20260101_01: inserted clean_text before every summarize task");
       expect(plan?.audit.governance_files_consulted).toContain("context/memory/rule_20260101_01.md");
       expect(answer.output.content.answer).toMatch(/t4 succeeded, t3 succeeded$/);
@@ -171,7 +171,7 @@ describe("with an LLM", () => {
     llmPrompts = [];
     try {
       const { plan, answer } = await submit("What is six times seven? Use 6*7.");
-      const content = plan!.output.content as unknown as Plan;
+      const content = contentOf(plan, "plan");
       expect(content).toMatchObject({ plan_id: `plan-${plan!.metadata.request_id}`, rationale: "LLM: compute it directly", request: "What is six times seven? Use 6*7.", category: "compute" });
       expect(plan?.audit.reasoning).toMatch(/^planned by the LLM \(openai_compatible\/fake-planner\); plan validated/);
       expect(llmPrompts[0]).toContain("- compute: compute (test declaration)\n  inputs {expression: expression} → outputs {value: number}");

@@ -6,20 +6,10 @@
  * LLM's plan is not usable. Approved insert_before rules are applied to whichever plan wins, and the
  * result is validated again.
  */
-import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
-import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { isAgentbusError } from "../../runtime/errors/index.ts";
-import type { UserRequest } from "../../runtime/schemas/generated/content_user_request.ts";
-import {
-  applyPlanningRules,
-  categoryForPlan,
-  describeIssues,
-  planByTypes,
-  planPrompt,
-  validatePlan,
-  type Plan,
-  type TypePlanResult,
-} from "../../runtime/planning/index.ts";
+import { defineHandler, isAgentbusError, type AgentContext, type AgentReply, type JsonObject, type UserRequest } from "../../runtime/agent-api.ts";
+import { applyPlanningRules, describeIssues, validatePlan, type Plan } from "../_shared/plan/index.ts";
+import { planPrompt } from "./planner/llm-prompt.ts";
+import { categoryForPlan, planByTypes, type TypePlanResult } from "./planner/type-planner.ts";
 
 /** LLM failures that end the message instead of falling back: the bus retries or dead-letters them. */
 const RETHROWN_LLM_CODES = new Set(["BUDGET_EXCEEDED"]);

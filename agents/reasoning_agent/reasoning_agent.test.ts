@@ -1,17 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { AgentbusError } from "../../runtime/errors/index.ts";
 import type { LlmClient } from "../../runtime/llm/types.ts";
-import type { JsonObject } from "../../runtime/envelope/types.ts";
-import { asReplies, delivered, fakeContext } from "../../test/reasoning/fake-context.ts";
-import { failed, fetched, extracted, report, skipped, twoPagesDisagreeing } from "../../test/reasoning/reports.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
+import type { AgentReply, JsonObject, Synthesis } from "../../runtime/agent-api.ts";
+import { asReplies, delivered, fakeContext } from "../_shared/testing/fake-context.ts";
+import { failed, fetched, extracted, report, skipped, twoPagesDisagreeing } from "../_shared/testing/reports.ts";
+import type { DispatchReport } from "../_shared/report.ts";
 import { handler } from "./worker.ts";
 
 function run(content: DispatchReport, llm: LlmClient | null = null, stateStore = new Map<string, unknown>()) {
-  const message = delivered("dispatch_agent", "reasoning_agent", "dispatch_report", content as unknown as JsonObject);
+  const message = delivered("dispatch_agent", "reasoning_agent", "dispatch_report", content);
   const ctx = fakeContext({ message, llm, stateStore });
-  return handler({ content_type: "dispatch_report", content: content as unknown as JsonObject, source: "dispatch_agent" }, ctx).then(asReplies);
+  return handler({ content_type: "dispatch_report", content: content as DispatchReport & JsonObject, source: "dispatch_agent" }, ctx).then(asReplies);
 }
+
+/** The reply's content as a synthesis (every reply of the reasoning agent carries one). */
+const synthesisOf = (reply: AgentReply | undefined): Synthesis => reply?.content as Synthesis;
 
 /** An LLM that answers every json() call with `reply` (or throws it) and counts the calls. */
 function fakeLlm(reply: unknown): LlmClient & { prompts: string[] } {
@@ -37,7 +40,7 @@ describe("reasoning_agent", () => {
       ["memory_agent", "synthesis", "success"],
     ]);
     expect(replies[0]?.content).toEqual(replies[1]?.content);
-    expect(replies[0]?.content.answer).toContain('Page "Lyon" [t2]');
+    expect(synthesisOf(replies[0]).answer).toContain('Page "Lyon" [t2]');
     expect(replies[0]?.error).toBeUndefined();
   });
 
@@ -49,7 +52,7 @@ describe("reasoning_agent", () => {
     const none = await run(report([failed("t1", "fetch", "HTTP_404", { domain: "x.example" }), skipped("t2", "extract_text", ["t1"])]));
     expect(none.map((r) => r.status?.code)).toEqual(["failed", "failed"]);
     expect(none[0]?.error).toEqual({ code: "ALL_TASKS_FAILED", message: "no task succeeded: 1 failed (t1 HTTP_404 (x.example)), 1 skipped", recoverable: false });
-    expect(none[0]?.content.confidence).toBe(0);
+    expect(synthesisOf(none[0]).confidence).toBe(0);
   });
 
   describe("with an LLM", () => {
@@ -71,8 +74,8 @@ describe("reasoning_agent", () => {
       const llm = fakeLlm(written);
       const state = new Map<string, unknown>();
       const content = twoPagesDisagreeing();
-      const message = delivered("dispatch_agent", "reasoning_agent", "dispatch_report", content as unknown as JsonObject);
-      const input = { content_type: "dispatch_report", content: content as unknown as JsonObject, source: "dispatch_agent" };
+      const message = delivered("dispatch_agent", "reasoning_agent", "dispatch_report", content);
+      const input = { content_type: "dispatch_report", content: content as DispatchReport & JsonObject, source: "dispatch_agent" };
       const first = asReplies(await handler(input, fakeContext({ message, llm, stateStore: state })));
       const second = asReplies(await handler(input, fakeContext({ message, llm, stateStore: state })));
       expect(llm.prompts).toHaveLength(1);
@@ -82,7 +85,7 @@ describe("reasoning_agent", () => {
     it("falls back to the deterministic answer when the model's output stays invalid, and says so", async () => {
       const llm = fakeLlm(new AgentbusError("LLM_OUTPUT_INVALID", "still invalid after one repair"));
       const replies = await run(twoPagesDisagreeing(), llm);
-      expect(replies[0]?.content.answer).toContain("All 5 tasks succeeded.");
+      expect(synthesisOf(replies[0]).answer).toContain("All 5 tasks succeeded.");
       expect(replies[0]?.compliance_notes).toEqual(["LLM_OUTPUT_INVALID from openai_compatible/test-model: the deterministic answer was sent instead"]);
     });
 

@@ -3,13 +3,10 @@
  * to memory_agent (which records the workflow). The synthesis is deterministic; with an LLM the
  * answer text is the model's, written from the task results only.
  */
-import { defineHandler, type AgentContext, type AgentReply } from "../../runtime/agents/handler.ts";
-import { isAgentbusError } from "../../runtime/errors/index.ts";
-import type { EnvelopeStatus, JsonObject } from "../../runtime/envelope/types.ts";
-import { normalizedCharsOf } from "../../runtime/llm/json.ts";
-import { synthesisPrompt, withLlmAnswer } from "../../runtime/reasoning/llm.ts";
-import type { DispatchReport } from "../../runtime/reasoning/report.ts";
-import { synthesize, type Synthesis, type SynthesisResult } from "../../runtime/reasoning/synthesize.ts";
+import { defineHandler, isAgentbusError, normalizedCharsOf, type AgentContext, type AgentReply, type EnvelopeStatus } from "../../runtime/agent-api.ts";
+import { synthesisPrompt, withLlmAnswer } from "./synthesis/llm.ts";
+import type { DispatchReport } from "../_shared/report.ts";
+import { synthesize, type Synthesis, type SynthesisResult } from "./synthesis/synthesize.ts";
 
 export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
   const report: DispatchReport = input.content;
@@ -22,7 +19,7 @@ export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
   }
   const reply: Omit<AgentReply, "next_agent"> = {
     content_type: "synthesis",
-    content: result.synthesis as Synthesis & JsonObject,
+    content: result.synthesis,
     status: statusOf(result),
     ...(result.error ? { error: { ...result.error, recoverable: false } } : {}),
     reasoning: result.reasoning,

@@ -2,7 +2,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../envelope/clock.ts";
 import type { DraftError } from "../envelope/build.ts";
-import type { AgentSpec, ContentTypeMap, Envelope, EnvelopeResources, EnvelopeStatus, JsonObject } from "../envelope/types.ts";
+import type { AgentSpec, ContentTypeMap, ContentTypeName, Envelope, EnvelopeResources, EnvelopeStatus, JsonObject } from "../envelope/types.ts";
 import type { LlmClient } from "../llm/types.ts";
 import type { CapabilityCatalog } from "../capabilities/types.ts";
 
@@ -66,8 +66,14 @@ export interface HandlerInput<C extends JsonObject = JsonObject> {
   source: string;
 }
 
+/**
+ * What a reply may carry: free JSON, or a content type as its schema defines it (those are
+ * interfaces, which TypeScript does not treat as a JsonObject, so they are named here).
+ */
+export type ReplyContent = JsonObject | ContentTypeMap[ContentTypeName];
+
 /** What a handler returns for each message it wants sent; the runtime builds the envelope. */
-export interface AgentReply<C extends JsonObject = JsonObject> {
+export interface AgentReply<C extends ReplyContent = ReplyContent> {
   content_type: string;
   content: C;
   /** A loaded agent's name, or COMPLETE. */
@@ -87,9 +93,16 @@ export type HandlerResult = AgentReply | AgentReply[] | null;
 
 export type AgentHandler<C extends JsonObject = JsonObject> = (input: HandlerInput<C>, ctx: AgentContext) => Promise<HandlerResult>;
 
-/** Types a handler by the content type it accepts: `defineHandler<"user_request">(async (input) => …)`. */
-export function defineHandler<K extends keyof ContentTypeMap>(
-  fn: (input: HandlerInput<ContentTypeMap[K] & JsonObject>, ctx: AgentContext) => Promise<HandlerResult>,
-): AgentHandler {
+/** The input of a handler typed by content type; for several, a union that `input.content_type` narrows. */
+export type TypedInput<K extends ContentTypeName> = K extends ContentTypeName
+  ? { content_type: K; content: ContentTypeMap[K] & JsonObject; source: string }
+  : never;
+
+/**
+ * Types a handler by the content type(s) it accepts: `defineHandler<"user_request">(async (input) => …)`,
+ * or `defineHandler<"plan" | "action_result">` and switch on `input.content_type`. The runtime only
+ * delivers what the agent's spec accepts, and content that passed that type's schema.
+ */
+export function defineHandler<K extends ContentTypeName>(fn: (input: TypedInput<K>, ctx: AgentContext) => Promise<HandlerResult>): AgentHandler {
   return fn as AgentHandler;
 }

@@ -22,11 +22,10 @@ export function scaffoldAgent(options: ScaffoldOptions): string[] {
   const dir = join(agentsDir, name);
   if (existsSync(dir)) throw new AgentbusError("ALREADY_EXISTS", `${dir} already exists; choose another name or remove it`);
   const runtimeImport = toPosix(relative(dir, join(options.projectRoot, "runtime")));
-  const helpersImport = toPosix(relative(dir, join(options.projectRoot, "test", "helpers")));
   const files: Record<string, string> = {
     [`${name}.md`]: spec(name, options.type ?? "operational", options.description ?? `Answers requests; scaffolded by agentbus new-agent.`),
     "worker.ts": worker(name, runtimeImport),
-    [`${name}.test.ts`]: test(name, runtimeImport, helpersImport, toPosix(relative(options.projectRoot, agentsDir))),
+    [`${name}.test.ts`]: test(name, runtimeImport),
   };
   mkdirSync(agentsDir, { recursive: true });
   const tmp = join(agentsDir, `.${name}.tmp-${process.pid}`);
@@ -62,7 +61,7 @@ agent is for, what it must never do, and how it should answer.
 }
 
 function worker(name: string, runtimeImport: string): string {
-  return `import { defineHandler } from "${runtimeImport}/agents/handler.ts";
+  return `import { defineHandler } from "${runtimeImport}/agent-api.ts";
 
 /**
  * ${name}: receives a user_request and answers with a synthesis to COMPLETE.
@@ -78,38 +77,32 @@ export const handler = defineHandler<"user_request">(async (input, ctx) => ({
 `;
 }
 
-function test(name: string, runtimeImport: string, helpersImport: string, agentsDirFromRoot: string): string {
-  return `import { join } from "node:path";
+/** The agent's own test: only the public face (agent-api) and the supported helper (testing). */
+function test(name: string, runtimeImport: string): string {
+  return `import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildRequest } from "${runtimeImport}/envelope/build.ts";
-import { systemClock } from "${runtimeImport}/envelope/clock.ts";
-import type { Envelope } from "${runtimeImport}/envelope/types.ts";
-import { PROJECT_ROOT } from "${runtimeImport}/paths.ts";
-import type { Runtime } from "${runtimeImport}/runtime.ts";
-import { dropPrefix, openTestRuntime, testConfig, uniquePrefix, type EventLog } from "${helpersImport}/bus.ts";
+import { schemaRegistry } from "${runtimeImport}/agent-api.ts";
+import { contentOf, openAgentTest, type AgentTest } from "${runtimeImport}/testing.ts";
 
-const prefix = uniquePrefix("${name}");
-let runtime: Runtime;
-let events: EventLog;
+let t: AgentTest;
 
 beforeAll(async () => {
-  ({ runtime, events } = await openTestRuntime(prefix, { config: testConfig(prefix, { agentsDir: join(PROJECT_ROOT, "${agentsDirFromRoot}") }) }));
-  runtime.startAgents(["${name}"]);
+  // The folder this agent sits in, on the real Redis under a queue prefix of this file's own.
+  t = await openAgentTest({ agentsDir: fileURLToPath(new URL("..", import.meta.url)), agents: ["${name}"], name: "${name}" });
 });
 
 afterAll(async () => {
-  await runtime?.close();
-  await dropPrefix(prefix);
+  await t?.close();
 });
 
 it("${name} answers a request with a valid synthesis", async () => {
-  const req = buildRequest({ content_type: "user_request", content: { text: "hello" }, to: "${name}" }, { clock: systemClock, timezone: "UTC" });
-  expect((await runtime.bus.publish(req)).accepted).toBe(true);
-  const done = await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === req.metadata.session_id);
-  const reply = done.envelope as Envelope;
+  const sent = await t.send("${name}", "user_request", { text: "hello" });
+  const reply = await t.completed(sent);
   expect(reply.agent.name).toBe("${name}");
-  expect(reply.output.content.answer).toBe("${name} received: hello");
-  expect(runtime.bus.validate(reply).ok).toBe(true);
+  const synthesis = contentOf(reply, "synthesis");
+  expect(synthesis.answer).toBe("${name} received: hello");
+  const registry = schemaRegistry();
+  expect(registry.check(registry.contentSchemaId("synthesis")!, synthesis)).toEqual([]);
 });
 `;
 }

@@ -35,6 +35,7 @@ export class CapabilityRegistry implements CapabilityCatalog {
 
   /** Adds a capability; a duplicate name or a wrong declaration throws CapabilityDeclarationError. */
   register<I extends Record<string, unknown>, O extends Record<string, unknown>>(capability: Capability<I, O>): this {
+    // Stored by name and called with inputs checked against its own inputSchema, so its I/O types are erased here.
     const cap = capability as unknown as Capability;
     if (this.byName.has(cap.name)) throw new CapabilityDeclarationError(cap.name, "is already registered");
     checkDeclaration(cap);

@@ -18,7 +18,12 @@ export interface DraftError {
   retry_count?: number;
 }
 
-export interface EnvelopeDraft<C extends JsonObject = JsonObject> {
+/**
+ * `C` is any object type, so that content typed by its schema (an interface such as Plan, which
+ * TypeScript does not treat as an index-signature JsonObject) needs no cast; the envelope built from
+ * it carries `C & JsonObject`, and the bus validates that it really is JSON before it is sent.
+ */
+export interface EnvelopeDraft<C extends object = JsonObject> {
   sender: Sender;
   input: { source: string; content: Envelope["input"]["content"] };
   output: { content_type: string; content: C };
@@ -56,7 +61,7 @@ export interface BuildContext {
   timezone: string;
 }
 
-export function buildEnvelope<C extends JsonObject>(draft: EnvelopeDraft<C>, ctx: BuildContext): Envelope<C> {
+export function buildEnvelope<C extends object>(draft: EnvelopeDraft<C>, ctx: BuildContext): Envelope<C & JsonObject> {
   const now = ctx.clock.now();
   const err = draft.error;
   const status: EnvelopeStatus = draft.status ?? (err ? { code: "failed", message: err.message } : { code: "success", message: "ok" });
@@ -65,7 +70,8 @@ export function buildEnvelope<C extends JsonObject>(draft: EnvelopeDraft<C>, ctx
     timestamp: renderTimestamp(now, ctx.timezone),
     agent: { name: draft.sender.name, type: draft.sender.type },
     input: { source: draft.input.source, content: draft.input.content },
-    output: { content: draft.output.content, content_type: draft.output.content_type },
+    // Content is JSON by contract (see EnvelopeDraft); validation on publish enforces it.
+    output: { content: draft.output.content as C & JsonObject, content_type: draft.output.content_type },
     next_agent: { name: draft.next_agent.name, reason: draft.next_agent.reason },
     status,
     error: err
@@ -85,7 +91,7 @@ export function buildEnvelope<C extends JsonObject>(draft: EnvelopeDraft<C>, ctx
   };
 }
 
-export interface RequestDraft<C extends JsonObject = JsonObject> {
+export interface RequestDraft<C extends object = JsonObject> {
   /** Who is asking: an external source such as `user`. */
   source?: string;
   content_type: string;
@@ -97,7 +103,7 @@ export interface RequestDraft<C extends JsonObject = JsonObject> {
 }
 
 /** The first message of a new session, sent by an external source (sequence 1, no parent). */
-export function buildRequest<C extends JsonObject>(draft: RequestDraft<C>, ctx: BuildContext): Envelope<C> {
+export function buildRequest<C extends object>(draft: RequestDraft<C>, ctx: BuildContext): Envelope<C & JsonObject> {
   const source = draft.source ?? "user";
   return buildEnvelope(
     {

@@ -15,7 +15,12 @@ export type {
   ResourceRef,
 } from "../schemas/generated/envelope.ts";
 
-export type JsonObject = Record<string, unknown>;
+/**
+ * Free JSON, as the schemas define it (the `json_object` of task, plan, action_result and
+ * dispatch_report; the generator writes one structurally identical copy per schema, this names one).
+ */
+export type { JsonObject, JsonValue } from "../schemas/generated/content_task.ts";
+import type { JsonObject } from "../schemas/generated/content_task.ts";
 
 /** An envelope whose `output.content` is typed by its content type where that is known. */
 export type Envelope<C extends JsonObject = JsonObject> = Omit<GeneratedEnvelope, "output"> & {

@@ -11,7 +11,8 @@ import { schemaRegistry } from "../../runtime/schemas/registry.ts";
 
 const AGENTS_DIR = join(PROJECT_ROOT, "agents");
 const EXTERNAL = ["user", "batch_scheduler"];
-const folders = readdirSync(AGENTS_DIR).filter((f) => !f.startsWith(".") && statSync(join(AGENTS_DIR, f)).isDirectory());
+// Folders starting with "_" (agents/_shared) hold code several agents share; the loader skips them.
+const folders = readdirSync(AGENTS_DIR).filter((f) => !f.startsWith(".") && !f.startsWith("_") && statSync(join(AGENTS_DIR, f)).isDirectory());
 const registry: AgentRegistry = await loadAgents({ agentsDir: AGENTS_DIR, root: PROJECT_ROOT, registry: schemaRegistry(), externalSources: EXTERNAL });
 
 describe("agents/ conformance", () => {

@@ -37,6 +37,16 @@ describe("the agent loader", () => {
     expect(agents.broken).toHaveLength(8);
   });
 
+  it("skips folders whose name starts with _ (shared code, not an agent), even when they look like a broken agent", async () => {
+    // test/fixtures/agents/_shared has a worker.ts but no spec: loaded as an agent, it would be broken.
+    const agents = await load("test/fixtures/agents");
+    expect(agents.broken).toEqual([]);
+    expect(agents.names().some((n) => n.startsWith("_"))).toBe(false);
+    const real = await load("agents");
+    expect(real.names()).not.toContain("_shared");
+    expect(real.broken.map((b) => b.folder)).not.toContain("_shared");
+  });
+
   it("treats external sources as senders but never as agents", async () => {
     const agents = await load("test/fixtures/agents");
     expect(agents.isExternalSource("user")).toBe(true);

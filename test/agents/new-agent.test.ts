@@ -1,7 +1,7 @@
 /** `agentbus new-agent`: from an empty folder to a plugin agent whose own test passes. */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
@@ -22,6 +22,14 @@ describe("agentbus new-agent", () => {
     const listed = await runCli(["--agents-dir", folder, "agents", "--json"]);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { agents: Array<{ name: string }> }).agents.map((a) => a.name)).toEqual(["greeter_agent"]);
+  });
+
+  it("imports the runtime only through its public face: agent-api.ts (worker, test) and testing.ts (test)", () => {
+    const importsOf = (file: string) => [...readFileSync(join(agentsDir, "greeter_agent", file), "utf8").matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+    expect(importsOf("worker.ts")).toEqual(["../../runtime/agent-api.ts"]);
+    const fromTest = importsOf("greeter_agent.test.ts");
+    expect(fromTest.filter((s) => s?.startsWith("."))).toEqual(["../../runtime/agent-api.ts", "../../runtime/testing.ts"]);
+    expect(fromTest.filter((s) => !s?.startsWith("."))).toEqual(["node:url", "vitest"]);
   });
 
   it("generates a test that passes as it is", () => {

@@ -6,7 +6,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRequest } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
-import type { Envelope } from "../../runtime/envelope/types.ts";
+import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
+import type { Synthesis } from "../../runtime/agent-api.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { getSession } from "../../runtime/store/sessions.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, uniquePrefix, uniqueSchema, type EventLog } from "../helpers/bus.ts";
@@ -39,7 +40,7 @@ beforeAll(async () => {
   }
   for (const s of sessions) {
     for (const n of [1, 2]) {
-      await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === s && String((e.envelope as Envelope).output.content.answer).endsWith(`#${n}`));
+      await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === s && (e.envelope as Envelope<Synthesis & JsonObject>).output.content.answer.endsWith(`#${n}`));
     }
   }
   await runtime.store!.audit.flush();

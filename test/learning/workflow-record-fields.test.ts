@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { buildWorkflowRecord } from "../../agents/memory_agent/workflow-record.ts";
-import { synthesize } from "../../runtime/reasoning/synthesize.ts";
+import { synthesize } from "../../agents/reasoning_agent/synthesis/synthesize.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
-import { computed, extracted, fetched, report, twoPagesDisagreeing } from "../reasoning/reports.ts";
+import { computed, extracted, fetched, report, twoPagesDisagreeing } from "../../agents/_shared/testing/reports.ts";
 
 const at = { session_id: "s-1", request_id: "r-1", started_at: "2026-11-21T10:00:00.000Z", finished_at: "2026-11-21T10:00:01.000Z" };
 const registry = schemaRegistry();

@@ -3,7 +3,7 @@
  * capability names, error codes, domains and categories the summary holds (no built-in catalogue),
  * and is pure: no clock, no I/O; the caller gives the date and allocates rule ids.
  */
-import { HandlerError } from "../../../runtime/errors/index.ts";
+import { HandlerError } from "../../../runtime/agent-api.ts";
 import { checkRuleScope } from "../scope.ts";
 import { mineActionFailures } from "./action-failures.ts";
 import { confidenceFor, priorityFor } from "./confidence.ts";

@@ -1,5 +1,5 @@
 /** What the miners produce and share: findings, before they become patterns and rules. */
-import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 
 export type MemorySummary = ContentTypeMap["memory_summary"];
 export type LearningReport = ContentTypeMap["learning_report"];

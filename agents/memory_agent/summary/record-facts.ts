@@ -2,7 +2,7 @@
  * What one workflow record tells the summary, derived once per record: its task order, its total
  * cost, duplicate work, and which sources gave results together. Metadata only.
  */
-import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 
 export type WorkflowRecord = ContentTypeMap["workflow_record"];
 export type WorkflowTask = WorkflowRecord["tasks"][number];

@@ -1,5 +1,5 @@
 /** The summary state rendered as memory_summary content, in a stable order (biggest first). */
-import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
+import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 import { momentsOut, rate } from "./bounded.ts";
 import type { SummaryState } from "./state.ts";
 

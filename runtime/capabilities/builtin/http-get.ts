@@ -111,6 +111,7 @@ function send(url: URL, addresses: [ResolvedAddress, ...ResolvedAddress[]], o: G
   const hostname = hostOf(url);
   // The connection goes to the checked addresses, whatever DNS would say now.
   const pinned: LookupFunction = (_host, options, callback) => {
+    // Node types the callback for one address; with `all` it is called with the list.
     if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
     else callback(null, addresses[0].address, addresses[0].family);
   };
@@ -137,6 +138,7 @@ function send(url: URL, addresses: [ResolvedAddress, ...ResolvedAddress[]], o: G
 function response(res: IncomingMessage, url: URL): GetResponse {
   const encoding = String(res.headers["content-encoding"] ?? "").trim().toLowerCase();
   const decoder = encoding === "gzip" || encoding === "x-gzip" ? createGunzip() : encoding === "deflate" ? createInflate() : encoding === "br" ? createBrotliDecompress() : null;
+  // pipeline() returns its last stream (the decoder), typed only as a writable destination.
   const body = decoder ? (pipeline(res, decoder, () => undefined) as unknown as Readable) : res;
   return {
     status: res.statusCode ?? 0,
