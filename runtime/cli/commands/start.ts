@@ -4,6 +4,7 @@ import { ConfigError } from "../../errors/index.ts";
 import { Runtime } from "../../runtime.ts";
 import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
+import { portFlag } from "../flags.ts";
 import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
 import { assertPortFree } from "../../http/server.ts";
 
@@ -25,8 +26,7 @@ export function registerStart(program: Command): void {
       const names = opts.agents?.split(",").map((s) => s.trim()).filter(Boolean);
       if (opts.agents !== undefined && (!names || names.length === 0)) throw new ConfigError("--agents needs at least one agent name");
       const serveHttp = opts.http ?? names === undefined;
-      const port = opts.port === undefined ? config.httpPort : Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number (0 picks a free one), got ${opts.port}`);
+      const port = opts.port === undefined ? config.httpPort : portFlag("--port", opts.port);
       // A taken port is found before anything starts, and the API listens before any worker runs:
       // a server without its API would look alive while nobody can reach it.
       if (serveHttp) await assertPortFree(config.httpHost, port);
