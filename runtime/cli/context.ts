@@ -31,12 +31,12 @@ export async function agentsFrom(config: RuntimeConfig): Promise<AgentRegistry> 
 
 /** A runtime for client commands: finds Redis but never starts one. Quiet unless LOG_LEVEL says. */
 export async function clientRuntime(config: RuntimeConfig): Promise<Runtime> {
-  return Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: false });
+  return Runtime.open({ config, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }), mayStartEmbeddedRedis: false });
 }
 
 /** The database alone, migrated (DATABASE_URL, or the embedded one under the data folder). */
 export async function storeFrom(config: RuntimeConfig): Promise<Db> {
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger(process.env.LOG_LEVEL ?? "warn") });
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }) });
 }
 
 /** Runs `fn` with the database and always closes it. */

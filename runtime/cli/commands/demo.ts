@@ -33,7 +33,7 @@ export function registerDemo(program: Command): void {
       // The demo site is on loopback, which fetch refuses unless allowed: allow exactly its ports.
       const base = configFrom(program);
       const config = { ...base, fetchAllow: [...base.fetchAllow, ...demoFetchAllow(site)] };
-      const runtime = await Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: true });
+      const runtime = await Runtime.open({ config, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }), mayStartEmbeddedRedis: true });
       try {
         runtime.startAgents();
         const requests = demoRequests(site);

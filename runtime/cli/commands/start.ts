@@ -22,7 +22,7 @@ export function registerStart(program: Command): void {
     )
     .action(async (opts: { agents?: string; http?: boolean; port?: string }) => {
       const config = configFrom(program);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, "agentbus", { format: config.logFormat });
       const names = opts.agents?.split(",").map((s) => s.trim()).filter(Boolean);
       if (opts.agents !== undefined && (!names || names.length === 0)) throw new ConfigError("--agents needs at least one agent name");
       const serveHttp = opts.http ?? names === undefined;
@@ -34,7 +34,7 @@ export function registerStart(program: Command): void {
       let apiUrl: string | undefined;
       try {
         if (serveHttp) {
-          const { token, source } = resolveApiToken(config.dataDir);
+          const { token, source } = resolveApiToken(config.dataDir, config.apiToken);
           apiUrl = await runtime.startHttp({ token, port });
           logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
         }
