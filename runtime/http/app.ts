@@ -17,6 +17,8 @@ export interface HttpAppOptions {
   heartbeatMs?: number;
   /** Where 5xx answers are logged with their cause (the runtime's logger). */
   logger?: Logger;
+  /** Components' routes, served under /api behind the token. */
+  routes?: express.Router[];
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
@@ -52,6 +54,7 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
       .catch(next);
   });
 
+  for (const router of options.routes ?? []) app.use("/api", router);
   app.use("/api", (_req, res) => void res.status(404).json({ error: { code: "NOT_FOUND", message: "no such API route" } }));
   app.use(errorHandler(options.logger ?? silentLogger()));
   return app;

@@ -3,7 +3,7 @@
  * session, follow a session's hops. The Express adapter (app.ts) only maps HTTP onto this.
  */
 import { AgentbusError, NotFoundError, type Issue } from "../errors/index.ts";
-import type { Bus } from "../bus/bus.ts";
+import type { Gateway } from "../agents/gateway.ts";
 import { buildRequest } from "../envelope/build.ts";
 import { checkStructure } from "../envelope/guards.ts";
 import type { Clock } from "../envelope/clock.ts";
@@ -13,7 +13,7 @@ import { getSession, getTrace, getTraceAfter, upsertSession, type TraceEntry } f
 import { getWorkflowRecord } from "../store/workflow-records.ts";
 
 export interface RequestServiceOptions {
-  bus: Bus;
+  bus: Gateway;
   db: Db;
   registry: SchemaRegistry;
   clock: Clock;

@@ -1,6 +1,7 @@
 /** Starts and stops the HTTP API server. */
 import { createServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { Router } from "express";
 import type { Logger } from "pino";
 import { InfrastructureError } from "../errors/index.ts";
 import { createHttpApp } from "./app.ts";
@@ -11,8 +12,8 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(service: RequestService, options: { host: string; port: number; token: string; logger?: Logger }): Promise<HttpServerHandle> {
-  const server: Server = createServer(createHttpApp(service, { token: options.token, ...(options.logger ? { logger: options.logger } : {}) }));
+export async function startHttpServer(service: RequestService, options: { host: string; port: number; token: string; logger?: Logger; routes?: Router[] }): Promise<HttpServerHandle> {
+  const server: Server = createServer(createHttpApp(service, { token: options.token, ...(options.logger ? { logger: options.logger } : {}), ...(options.routes ? { routes: options.routes } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(err.code === "EADDRINUSE" ? portInUse(options.host, options.port) : err),

@@ -6,6 +6,9 @@ import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
 import { portFlag } from "../flags.ts";
 import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
+import { httpComponent } from "../../http/component.ts";
+import { agentsComponent } from "../../agents/component.ts";
+import { maintenanceComponent } from "../../audit/component.ts";
 import { assertPortFree } from "../../http/server.ts";
 
 export function registerStart(program: Command): void {
@@ -30,18 +33,17 @@ export function registerStart(program: Command): void {
       // A taken port is found before anything starts, and the API listens before any worker runs:
       // a server without its API would look alive while nobody can reach it.
       if (serveHttp) await assertPortFree(config.httpHost, port);
-      const runtime = await Runtime.open({ config, logger, mayStartEmbeddedRedis: true });
-      let apiUrl: string | undefined;
-      try {
-        if (serveHttp) {
-          const { token, source } = resolveApiToken(config.dataDir, config.apiToken);
-          apiUrl = await runtime.startHttp({ token, port });
-          logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
-        }
-      } catch (err) {
-        await runtime.close();
-        throw err;
-      }
+      // Components start in this order and a failure anywhere closes everything opened so far.
+      const apiToken = serveHttp ? resolveApiToken(config.dataDir, config.apiToken) : undefined;
+      const http = apiToken ? httpComponent({ token: apiToken.token, port }) : undefined;
+      const runtime = await Runtime.open({
+        config,
+        logger,
+        mayStartEmbeddedRedis: true,
+        components: [...(http ? [http] : []), agentsComponent(names), maintenanceComponent()],
+      });
+      const apiUrl = http?.url;
+      if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source})`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -60,13 +62,6 @@ export function registerStart(program: Command): void {
       };
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
-      try {
-        runtime.startAgents(names);
-        await runtime.startMaintenance();
-      } catch (err) {
-        await runtime.close();
-        throw err;
-      }
       const started = names ?? runtime.agents.names();
       logger.info({ agents: started, redis: runtime.redis.url, prefix: config.queuePrefix }, `agentbus running ${started.length} agent(s): ${started.join(", ")}`);
       if (runtime.agents.broken.length > 0) logger.warn(`${runtime.agents.broken.length} agent folder(s) broken; see \`agentbus agents\``);
