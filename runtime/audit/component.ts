@@ -55,7 +55,7 @@ export function maintenanceComponent(): RuntimeComponent {
     async start(runtime: ComponentHost) {
       const { store, config } = runtime;
       if (!store) return;
-      connection = new Redis(workerConnectionOptions(runtime.redis.url));
+      connection = new Redis({ ...workerConnectionOptions(runtime.redis.url), connectionName: runtime.transport.connectionName });
       const common = { db: store.db, connection: runtime.transport.connection, workerConnection: connection, prefix: config.queuePrefix, logger: runtime.logger };
       retention = new RetentionJob({ ...common, cron: config.retentionCron, timezone: config.timezone, period: config.auditRetention, clock: runtime.clock });
       await retention.start();

@@ -35,7 +35,7 @@ export class Bus {
   private readonly jobDefaults = new Map<string, JobsOptions>();
 
   constructor(private readonly options: BusOptions) {
-    this.connection = new Redis(producerConnectionOptions(options.redisUrl));
+    this.connection = new Redis({ ...producerConnectionOptions(options.redisUrl), connectionName: this.connectionName });
     this.connection.on("error", (err) => options.logger.warn({ err: err.message }, "redis connection error"));
     this.deadLetters = new DeadLetterQueue(options.topology.dead_letter_queue, this.connection, options.prefix);
     this.claims = new ReplyClaims(this.connection, options.prefix, options.topology.retention.claim_ttl_s);
@@ -43,6 +43,11 @@ export class Bus {
 
   get prefix(): string {
     return this.options.prefix;
+  }
+
+  /** Every connection of this bus is named so (CLIENT LIST shows whose it is): agentbus:<prefix>. */
+  get connectionName(): string {
+    return `agentbus:${this.options.prefix}`;
   }
 
   get topology(): QueueTopology {
@@ -88,7 +93,7 @@ export class Bus {
 
   /** A worker for one agent's queue, not yet running (call `worker.run()`). */
   consume(agent: AgentSpec, processor: Processor, logger: Logger): Consumer {
-    const connection = new Redis(workerConnectionOptions(this.options.redisUrl));
+    const connection = new Redis({ ...workerConnectionOptions(this.options.redisUrl), connectionName: this.connectionName });
     connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
     const worker = new Worker(agent.name, processor, {
       connection,

@@ -17,7 +17,7 @@ export interface GlobalFlags {
 
 export function configFrom(program: Command): RuntimeConfig {
   const flags = program.opts<GlobalFlags>();
-  return loadConfig(process.env, {
+  return loadConfig(undefined, {
     // Paths given on the command line are relative to where the command runs.
     ...(flags.root ? { root: resolve(flags.root) } : {}),
     ...(flags.agentsDir ? { agentsDir: resolve(flags.agentsDir) } : {}),
