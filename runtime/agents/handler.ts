@@ -5,6 +5,10 @@ import type { DraftError } from "../envelope/build.ts";
 import type { AgentSpec, ContentTypeMap, ContentTypeName, Envelope, EnvelopeResources, EnvelopeStatus, JsonObject } from "../envelope/types.ts";
 import type { LlmClient } from "../llm/types.ts";
 import type { CapabilityCatalog } from "../capabilities/types.ts";
+import type { SchemaRegistry } from "../schemas/registry.ts";
+import type { TaskRetryPolicy } from "../bus/topology.ts";
+
+export type { TaskRetryPolicy };
 
 /** A governance file the runtime loaded for an agent; its path is repo-relative. */
 export interface GovernanceDoc {
@@ -31,6 +35,10 @@ export interface AgentContext {
   rules: readonly ApprovedRule[];
   logger: Logger;
   clock: Clock;
+  /** The runtime's schema registry (content schemas by type); use it instead of a global one. */
+  registry: SchemaRegistry;
+  /** How a plan's failed task is retried (queues/topology.json `task`): attempts and backoff. */
+  retryPolicy: TaskRetryPolicy;
   /** The envelope being handled. */
   message: Envelope;
   /** 1 on first delivery; higher on retries, redeliveries and after a DeferredError. */

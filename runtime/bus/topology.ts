@@ -12,7 +12,8 @@ export type { QueueTopology };
 
 export const TOPOLOGY_SCHEMA_ID = `${SCHEMA_BASE}queue-topology.schema.json`;
 
-export function loadTopology(registry: SchemaRegistry, file = process.env.AGENTBUS_TOPOLOGY ?? join(QUEUES_DIR, "topology.json")): QueueTopology {
+/** The file comes from the configuration (AGENTBUS_TOPOLOGY); the default is the shipped one. */
+export function loadTopology(registry: SchemaRegistry, file = join(QUEUES_DIR, "topology.json")): QueueTopology {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
@@ -22,6 +23,20 @@ export function loadTopology(registry: SchemaRegistry, file = process.env.AGENTB
   const issues = registry.check(TOPOLOGY_SCHEMA_ID, data);
   if (issues.length > 0) throw new ConfigError(`queue topology ${file} is invalid: ${summarize(issues, 5)}`, { issues });
   return data as QueueTopology;
+}
+
+/** How a plan's failed task is retried (topology `task`); handed to agents as ctx.retryPolicy. */
+export interface TaskRetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_TASK_RETRY: Readonly<TaskRetryPolicy> = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+export function taskRetryPolicy(topology: QueueTopology): TaskRetryPolicy {
+  const t = topology.task;
+  return t ? { maxAttempts: t.max_attempts, baseDelayMs: t.base_delay_ms, maxDelayMs: t.max_delay_ms } : { ...DEFAULT_TASK_RETRY };
 }
 
 /** Job options for messages to one agent: topology defaults ← topology override ← agent spec. */

@@ -4,7 +4,7 @@
  * dispatch agent decides whether to retry. Declaring a capability wrongly is a different failure
  * (a deployment bug, found at registration): `CapabilityDeclarationError`.
  */
-import { AgentbusError, type Issue } from "../errors/index.ts";
+import { AgentbusError, domainCode, type Issue } from "../errors/index.ts";
 import type { CapabilityFailure } from "./types.ts";
 
 export interface CapabilityErrorOptions {
@@ -22,7 +22,7 @@ export class CapabilityError extends AgentbusError {
   readonly retry_after_ms: number | undefined;
 
   constructor(code: string, message: string, options: CapabilityErrorOptions) {
-    super(code, message, { recoverable: options.recoverable, cause: options.cause, issues: options.issues ?? [] });
+    super(domainCode(code), message, { recoverable: options.recoverable, cause: options.cause, issues: options.issues ?? [] });
     this.domain = options.domain;
     this.retry_after_ms = options.retry_after_ms;
   }

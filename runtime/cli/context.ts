@@ -17,7 +17,7 @@ export interface GlobalFlags {
 
 export function configFrom(program: Command): RuntimeConfig {
   const flags = program.opts<GlobalFlags>();
-  return loadConfig(process.env, {
+  return loadConfig(undefined, {
     // Paths given on the command line are relative to where the command runs.
     ...(flags.root ? { root: resolve(flags.root) } : {}),
     ...(flags.agentsDir ? { agentsDir: resolve(flags.agentsDir) } : {}),
@@ -31,12 +31,12 @@ export async function agentsFrom(config: RuntimeConfig): Promise<AgentRegistry> 
 
 /** A runtime for client commands: finds Redis but never starts one. Quiet unless LOG_LEVEL says. */
 export async function clientRuntime(config: RuntimeConfig): Promise<Runtime> {
-  return Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: false });
+  return Runtime.open({ config, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }), mayStartEmbeddedRedis: false });
 }
 
 /** The database alone, migrated (DATABASE_URL, or the embedded one under the data folder). */
 export async function storeFrom(config: RuntimeConfig): Promise<Db> {
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger(process.env.LOG_LEVEL ?? "warn") });
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }) });
 }
 
 /** Runs `fn` with the database and always closes it. */

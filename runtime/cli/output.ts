@@ -1,15 +1,7 @@
 /** Shared CLI plumbing: exit codes, JSON vs. human output, and one place that maps errors to exits. */
-import { isAgentbusError, type Issue } from "../errors/index.ts";
+import { EXIT, exitCodeOf, isAgentbusError, type Issue } from "../errors/index.ts";
 
-export const EXIT = {
-  ok: 0,
-  /** The thing checked is bad (invalid envelope, rejected message, broken agent folder). */
-  failed: 1,
-  /** The command was used wrongly or configuration is wrong. */
-  usage: 2,
-  /** Redis or Postgres could not be reached. */
-  unavailable: 3,
-} as const;
+export { EXIT };
 
 export interface OutputOptions {
   json?: boolean;
@@ -40,7 +32,7 @@ export function formatIssues(issues: readonly Issue[], indent = "  "): string {
 
 /** Prints an error the way a person needs it (code + message + issues) and returns the exit code. */
 export function reportError(err: unknown, json = false): number {
-  const code = isAgentbusError(err) ? exitFor(err.code) : EXIT.failed;
+  const code = isAgentbusError(err) ? exitCodeOf(err.code) : EXIT.failed;
   if (json) {
     printJson({ ok: false, error: isAgentbusError(err) ? err.toJSON() : { code: "UNEXPECTED", message: String((err as Error)?.message ?? err) } });
   } else if (isAgentbusError(err)) {
@@ -50,11 +42,4 @@ export function reportError(err: unknown, json = false): number {
     process.stderr.write(`unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
   }
   return code;
-}
-
-function exitFor(code: string): number {
-  if (code === "REDIS_UNAVAILABLE" || code === "STORE_UNAVAILABLE" || code === "BINARY_MISSING") return EXIT.unavailable;
-  // A taken port is configuration the user fixes (--port, AGENTBUS_HTTP_PORT), not an outage.
-  if (code === "CONFIG_INVALID" || code === "USAGE" || code === "PORT_IN_USE") return EXIT.usage;
-  return EXIT.failed;
 }

@@ -1,11 +1,15 @@
 /**
  * Runtime configuration from the environment, with embedded defaults: nothing set means one machine,
- * the project's own folders, UTC unless AGENTBUS_TIMEZONE says otherwise.
+ * the project's own folders, UTC unless AGENTBUS_TIMEZONE says otherwise. This is the one place the
+ * runtime reads process.env (the LLM's variables through their own loader, called from here).
  */
 import { join, resolve } from "node:path";
 import { Duration, IANAZone } from "luxon";
 import { ConfigError } from "../errors/index.ts";
 import { parseFetchAllow, type FetchAllowEntry } from "../capabilities/builtin/fetch-guard.ts";
+import { loadLlmConfig, type LlmConfig } from "../llm/config.ts";
+import { logFormat, type LogFormat } from "../log/logger.ts";
+import { QUEUES_DIR } from "../paths.ts";
 
 export interface RuntimeConfig {
   /** Deployment root: agents/, context/, governance/ are resolved against it. */
@@ -24,6 +28,21 @@ export interface RuntimeConfig {
   externalSources: string[];
   maxEnvelopeBytes: number;
   logLevel: string;
+  /** LOG_LEVEL as client commands (submit, trace, demo …) use it: quiet (warn) unless set. */
+  clientLogLevel: string;
+  /** AGENTBUS_LOG_FORMAT / LOG_FORMAT: json or pretty; undefined guesses from whether stderr is a terminal. */
+  logFormat: LogFormat | undefined;
+  /** AGENTBUS_TOPOLOGY: the queue topology file (default queues/topology.json). */
+  topologyFile: string;
+  /** AGENTBUS_API_TOKEN: the HTTP API's token; unset, one is generated and kept under dataDir. */
+  apiToken: string | undefined;
+  /** AGENTBUS_REDIS_SERVER: the redis-server binary an embedded Redis is started with. */
+  redisServerBinary: string;
+  /**
+   * The LLM configuration (OPENAI_API_KEY, ANTHROPIC_API_KEY, AGENTBUS_LLM_* …), read when asked:
+   * commands that never call an LLM do not fail on its variables. Null: none configured.
+   */
+  llm: () => LlmConfig | null;
   /** Postgres schema holding agentbus's tables. */
   dbSchema: string;
   /** ISO-8601 duration: delivered-message audit rows older than this are pruned. */
@@ -80,6 +99,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     externalSources: overrides.externalSources ?? (env.AGENTBUS_EXTERNAL_SOURCES ?? "user,batch_scheduler").split(",").map((s) => s.trim()).filter(Boolean),
     maxEnvelopeBytes,
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? "info",
+    clientLogLevel: overrides.clientLogLevel ?? env.LOG_LEVEL ?? "warn",
+    logFormat: overrides.logFormat ?? explicitLogFormat(env),
+    topologyFile: resolve(root, overrides.topologyFile ?? env.AGENTBUS_TOPOLOGY ?? join(QUEUES_DIR, "topology.json")),
+    apiToken: overrides.apiToken ?? emptyToUndefined(env.AGENTBUS_API_TOKEN),
+    redisServerBinary: overrides.redisServerBinary ?? emptyToUndefined(env.AGENTBUS_REDIS_SERVER) ?? "redis-server",
+    llm: overrides.llm ?? once(() => loadLlmConfig(env)),
     dbSchema,
     auditRetention: overrides.auditRetention ?? isoDuration(env, "AGENTBUS_AUDIT_RETENTION", "P30D"),
     retentionCron: overrides.retentionCron ?? env.AGENTBUS_RETENTION_CRON ?? "30 3 * * *",
@@ -92,6 +117,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
     httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),
     fetchAllow: overrides.fetchAllow ?? parseFetchAllow(env.AGENTBUS_FETCH_ALLOW),
+  };
+}
+
+/** The format the environment asks for, or undefined when it leaves it to the terminal guess. */
+function explicitLogFormat(env: Env): LogFormat | undefined {
+  const given = (env.AGENTBUS_LOG_FORMAT ?? env.LOG_FORMAT)?.trim().toLowerCase();
+  if (given === undefined || given === "" || given === "auto") return undefined;
+  return logFormat(env, false);
+}
+
+function once<T>(fn: () => T): () => T {
+  let done = false;
+  let value: T | undefined;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value as T;
   };
 }
 

@@ -1,7 +1,22 @@
 /**
  * One error hierarchy for the whole runtime. Every error carries a stable `code` that scripts,
- * the CLI's exit paths and the dead-letter queue can rely on; messages are for people.
+ * the CLI's exit paths and the dead-letter queue can rely on; messages are for people. The
+ * runtime's codes are one typed list (./codes.ts) with each code's HTTP status and CLI exit code.
  */
+import type { ErrorCode } from "./codes.ts";
+
+export { ERROR_CODES, EXIT, exitCodeOf, httpStatusOf, isErrorCode, type ErrorCode, type ExitCode } from "./codes.ts";
+
+/**
+ * A code from the agents' own vocabulary (a capability's HTTP_429, a planner's PLAN_INVALID): not in
+ * the runtime's list, so only the domain error classes below take one.
+ */
+export type DomainCode = string & { readonly __domain: unique symbol };
+
+/** Marks a code as the agents' own (HandlerError, CapabilityError). */
+export function domainCode(code: string): DomainCode {
+  return code as DomainCode;
+}
 
 /** A reason something was rejected, located by JSON pointer (RFC 6901) into the offending document. */
 export interface Issue {
@@ -22,7 +37,7 @@ export class AgentbusError extends Error {
   readonly recoverable: boolean;
   readonly issues: Issue[];
 
-  constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {
+  constructor(code: ErrorCode | DomainCode, message: string, options: AgentbusErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -107,7 +122,7 @@ export const FETCH_REFUSED = {
 /** Thrown by handlers (or the runtime on their behalf) to say how a failure should be treated. */
 export class HandlerError extends AgentbusError {
   constructor(code: string, message: string, options: AgentbusErrorOptions = {}) {
-    super(code, message, options);
+    super(domainCode(code), message, options);
   }
 }
 

@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   logger?: Logger;
   /** The runtime's health for /healthz: 503 while Postgres, Redis or the audit log is in trouble. */
   health?: () => { ok: boolean };
+  /** Components' routes, served under /api behind the token. */
+  routes?: express.Router[];
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
@@ -64,6 +66,7 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
       .catch(next);
   });
 
+  for (const router of options.routes ?? []) app.use("/api", router);
   app.use("/api", (_req, res) => void res.status(404).json({ error: { code: "NOT_FOUND", message: "no such API route" } }));
   app.use(errorHandler(options.logger ?? silentLogger()));
   return app;

@@ -4,22 +4,12 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
-import { isAgentbusError } from "../errors/index.ts";
+import { httpStatusOf, isAgentbusError } from "../errors/index.ts";
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
 /** Seconds a client is asked to wait on a 503 (the outage paths retry on their own meanwhile). */
 export const RETRY_AFTER_S = 5;
-
-const STATUS: Record<string, number> = {
-  BAD_REQUEST: 400,
-  REQUEST_REFUSED: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  NOT_FOUND: 404,
-  AUDIT_BUFFER_FULL: 503,
-  REDIS_UNAVAILABLE: 503,
-  STORE_UNAVAILABLE: 503,
-};
 
 export interface ErrorBody {
   code: string;
@@ -48,7 +38,7 @@ const text = (v: unknown): string => (typeof v === "string" ? v : "");
 /** What a failure means for the client. Framework-free, so each mapping is testable on its own. */
 export function answerFor(err: unknown): HttpAnswer {
   if (isAgentbusError(err)) {
-    const status = STATUS[err.code] ?? 500;
+    const status = httpStatusOf(err.code);
     // An AgentbusError without a mapping is a bug here, not the client's: its message may say more
     // than a client should see, so it goes to the log and the client gets the code only.
     if (status === 500) return { status, error: { code: err.code, message: "unexpected error; see the server log" } };

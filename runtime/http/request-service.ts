@@ -3,7 +3,7 @@
  * session, follow a session's hops. The Express adapter (app.ts) only maps HTTP onto this.
  */
 import { AgentbusError, InfrastructureError, NotFoundError, type Issue } from "../errors/index.ts";
-import type { Bus } from "../bus/bus.ts";
+import type { Gateway } from "../agents/gateway.ts";
 import { buildRequest } from "../envelope/build.ts";
 import { checkStructure } from "../envelope/guards.ts";
 import type { Clock } from "../envelope/clock.ts";
@@ -14,7 +14,7 @@ import { getWorkflowRecord } from "../store/workflow-records.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
 
 export interface RequestServiceOptions {
-  bus: Bus;
+  bus: Gateway;
   db: Db;
   registry: SchemaRegistry;
   clock: Clock;

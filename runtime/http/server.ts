@@ -1,6 +1,7 @@
 /** Starts and stops the HTTP API server. */
 import { createServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { Router } from "express";
 import type { Logger } from "pino";
 import { InfrastructureError } from "../errors/index.ts";
 import { createHttpApp } from "./app.ts";
@@ -13,7 +14,7 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(
   service: RequestService,
-  options: { host: string; port: number; token: string; logger?: Logger; health?: () => { ok: boolean } },
+  options: { host: string; port: number; token: string; logger?: Logger; routes?: Router[]; health?: () => { ok: boolean } },
 ): Promise<HttpServerHandle> {
   const { host: _host, port: _port, ...appOptions } = options;
   const server: Server = createServer(createHttpApp(service, appOptions));

@@ -1,4 +1,4 @@
-/** The API token: AGENTBUS_API_TOKEN, or one generated once and kept in <data>/api-token (mode 600). */
+/** The API token: AGENTBUS_API_TOKEN (config.apiToken), or one generated once and kept in <data>/api-token (mode 600). */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -8,8 +8,8 @@ export function apiTokenFile(dataDir: string): string {
   return join(dataDir, "api-token");
 }
 
-export function resolveApiToken(dataDir: string, env: Record<string, string | undefined> = process.env): { token: string; source: string } {
-  const fromEnv = env.AGENTBUS_API_TOKEN?.trim();
+export function resolveApiToken(dataDir: string, configured: string | undefined): { token: string; source: string } {
+  const fromEnv = configured?.trim();
   if (fromEnv) {
     if (fromEnv.length < 16) throw new ConfigError("AGENTBUS_API_TOKEN must be at least 16 characters");
     return { token: fromEnv, source: "AGENTBUS_API_TOKEN" };

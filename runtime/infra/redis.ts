@@ -71,7 +71,7 @@ export interface ResolveRedisOptions {
   mayStartEmbedded: boolean;
   /** The Redis tried when REDIS_URL is unset. */
   defaultUrl?: string;
-  /** The redis-server binary (default: $AGENTBUS_REDIS_SERVER or redis-server on PATH). */
+  /** The redis-server binary (config.redisServerBinary: $AGENTBUS_REDIS_SERVER or redis-server on PATH). */
   binary?: string;
 }
 
@@ -106,7 +106,7 @@ function readAdvertisedUrl(dataDir: string): string | null {
   return existsSync(file) ? readFileSync(file, "utf8").trim() || null : null;
 }
 
-export async function startEmbeddedRedis(dataDir: string, logger: Logger, binary = process.env.AGENTBUS_REDIS_SERVER ?? "redis-server"): Promise<RedisHandle> {
+export async function startEmbeddedRedis(dataDir: string, logger: Logger, binary = "redis-server"): Promise<RedisHandle> {
   if (spawnSync(binary, ["--version"], { stdio: "ignore" }).error) {
     throw new InfrastructureError(
       "BINARY_MISSING",

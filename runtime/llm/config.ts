@@ -40,7 +40,7 @@ export const DEFAULT_MODELS: Readonly<Record<Exclude<ProviderName, "openai_compa
 };
 
 /** The LLM configuration, or null when none is configured. Throws ConfigError naming the variable that is wrong. */
-export function loadLlmConfig(env: Env = process.env): LlmConfig | null {
+export function loadLlmConfig(env: Env): LlmConfig | null {
   const openaiKey = nonEmpty(env.OPENAI_API_KEY);
   const anthropicKey = nonEmpty(env.ANTHROPIC_API_KEY);
   const openaiBase = nonEmpty(env.OPENAI_BASE_URL);

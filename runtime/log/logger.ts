@@ -14,7 +14,7 @@ export type LogFormat = "json" | "pretty";
 export const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
 
 /** The format for `env` and a stderr that is (or is not) a terminal. */
-export function logFormat(env: Record<string, string | undefined> = process.env, isTTY: boolean = process.stderr.isTTY === true): LogFormat {
+export function logFormat(env: Record<string, string | undefined>, isTTY: boolean = process.stderr.isTTY === true): LogFormat {
   const name = env.AGENTBUS_LOG_FORMAT !== undefined ? "AGENTBUS_LOG_FORMAT" : "LOG_FORMAT";
   const given = (env.AGENTBUS_LOG_FORMAT ?? env.LOG_FORMAT)?.trim().toLowerCase();
   if (given === undefined || given === "" || given === "auto") return isTTY ? "pretty" : "json";
@@ -23,14 +23,15 @@ export function logFormat(env: Record<string, string | undefined> = process.env,
 }
 
 export interface LoggerOptions {
-  format?: LogFormat;
+  /** From the configuration (AGENTBUS_LOG_FORMAT); absent: pretty on a terminal, JSON elsewhere. */
+  format?: LogFormat | undefined;
   /** Whether stderr is a terminal (colours); default: ask it. */
   isTTY?: boolean;
 }
 
-export function createLogger(level = process.env.LOG_LEVEL ?? "info", name = "agentbus", options: LoggerOptions = {}): Logger {
+export function createLogger(level = "info", name = "agentbus", options: LoggerOptions = {}): Logger {
   const isTTY = options.isTTY ?? process.stderr.isTTY === true;
-  const format = options.format ?? logFormat(process.env, isTTY);
+  const format = options.format ?? (isTTY ? "pretty" : "json");
   const base = { name, level, base: { pid: process.pid } };
   if (format === "json") return pino(base, pino.destination({ fd: 2, sync: false }));
   // pino-pretty writes to stdout unless told otherwise; synchronous, so a line written just

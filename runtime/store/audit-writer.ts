@@ -20,6 +20,7 @@ import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import pino from "pino";
 import { AgentbusError, InfrastructureError, type Issue } from "../errors/index.ts";
+import { systemClock, type Clock } from "../envelope/clock.ts";
 import { canonicalJson } from "./canonical.ts";
 import { translate, type Db, type Logger } from "./db.ts";
 import {
@@ -60,7 +61,8 @@ export interface AuditWriterOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   logger?: Logger;
-  now?: () => Date;
+  /** recorded_at comes from this clock: the runtime's, so a test's clock moves the audit log too. */
+  clock?: Clock;
 }
 
 export interface AuditWriterStats {
@@ -93,7 +95,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly logger: Logger;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
 
   // FIFO of rows not yet committed: queue[head..] (head advances instead of shifting the array).
   private queue: PendingRow[] = [];
@@ -120,7 +122,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
     this.logger = options.logger ?? pino({ name: "agentbus.audit" });
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
   }
 
   get accepting(): boolean {
@@ -211,7 +213,7 @@ export class AuditWriter extends EventEmitter<AuditWriterEvents> {
       agent: storableText(String(event.agent), 128),
       reasonsJson: canonicalReasons(event.reasons),
       envelopeJson,
-      recordedAt: this.now().toISOString(),
+      recordedAt: new Date(this.clock.now()).toISOString(),
     };
     return { content, jsonb: jsonbCanHold(envelopeJson), session: sessionHint(event.outcome, envelope, sessionId, content.recordedAt, event.reasons) };
   }

@@ -28,7 +28,7 @@ export {
 export { applyRetention, retentionCutoff, type RetentionOptions } from "./retention.ts";
 
 export interface OpenDbOptions {
-  /** A postgres:// URL. Absent: the embedded database under `dataDir`. Callers pass process.env.DATABASE_URL. */
+  /** A postgres:// URL. Absent: the embedded database under `dataDir`. From the configuration (DATABASE_URL). */
   databaseUrl?: string | undefined;
   /** The project's data folder; the embedded database lives in `<dataDir>/pglite`. */
   dataDir?: string;

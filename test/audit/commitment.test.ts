@@ -43,7 +43,7 @@ describe.each(BACKENDS)("global commitment and checkpoints on %s", (backend) => 
 
   /** `hops` published + delivered rows per session, in several batches; a workflow record for each session. */
   async function fill(db: Db, sessions: string[], hops: number, from = 1, now?: () => Date): Promise<void> {
-    const writer = new AuditWriter(db, { maxBatchRows: 5, flushIntervalMs: 1, logger: quiet, ...(now ? { now } : {}) });
+    const writer = new AuditWriter(db, { maxBatchRows: 5, flushIntervalMs: 1, logger: quiet, ...(now ? { clock: { now: () => now().getTime() } } : {}) });
     for (let seq = from; seq < from + hops; seq++) {
       for (const s of sessions) {
         writer.append({ outcome: "published", agent: "planning_agent", envelope: envelope(s, seq) });

@@ -61,7 +61,7 @@ describe("trace of a message published twice (as older logs recorded it)", () =>
     try {
       await migrate(db);
       let clock = at(10);
-      const writer = new AuditWriter(db, { logger: quiet, now: () => clock });
+      const writer = new AuditWriter(db, { logger: quiet, clock: { now: () => clock.getTime() } });
       // The consumer's writer flushed its delivery before the publisher's writer flushed the publish.
       writer.append({ outcome: "delivered", agent: "planning_agent", envelope: env });
       await writer.flush();

@@ -14,7 +14,7 @@ import type { Envelope } from "../../runtime/envelope/types.ts";
 import { InfrastructureError } from "../../runtime/errors/index.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { translate } from "../../runtime/store/db.ts";
-import { dropPrefix, openTestRuntime, REDIS_URL, uniquePrefix, type EventLog } from "../helpers/bus.ts";
+import { dropPrefix, openTestRuntime, uniquePrefix, type EventLog } from "../helpers/bus.ts";
 
 const prefix = uniquePrefix("infradefer");
 let runtime: Runtime;
@@ -50,9 +50,8 @@ function host(handler: AgentHandler, outages?: OutageMonitor, logger = capture()
   const agent = runtime.agents.get("flaky_agent");
   if (!agent) throw new Error("fixture flaky_agent missing");
   const h = new AgentHost({
-    bus: runtime.bus,
+    gateway: runtime.bus,
     agent: { ...agent, handler },
-    redisUrl: REDIS_URL,
     clock: systemClock,
     timezone: "UTC",
     logger,

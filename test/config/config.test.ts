@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../runtime/config/config.ts";
-import { jobOptionsFor, loadTopology } from "../../runtime/bus/topology.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { jobOptionsFor, loadTopology, taskRetryPolicy } from "../../runtime/bus/topology.ts";
+import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import { schemaRegistry } from "../../runtime/schemas/registry.ts";
 import type { AgentSpec } from "../../runtime/envelope/types.ts";
 
@@ -37,5 +40,26 @@ describe("queue topology", () => {
 
   it("refuses an invalid topology file with the field named", () => {
     expect(() => loadTopology(schemaRegistry(), "/nonexistent/topology.json")).toThrow("cannot read queue topology /nonexistent/topology.json");
+  });
+});
+
+describe("the task retry policy", () => {
+  it("comes from queues/topology.json `task`, with the old hard-coded values as its default", () => {
+    const topology = loadTopology(schemaRegistry());
+    expect(taskRetryPolicy(topology)).toEqual({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 });
+    expect(taskRetryPolicy({ ...topology, task: { max_attempts: 5, base_delay_ms: 10, max_delay_ms: 99 } })).toEqual({ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 99 });
+    const { task: _task, ...without } = topology;
+    expect(taskRetryPolicy(without)).toEqual({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 });
+    expect("schedules" in topology).toBe(false);
+  });
+});
+
+describe("one place reads the environment", () => {
+  it("no runtime module but runtime/config/config.ts reads process.env", () => {
+    const root = join(PROJECT_ROOT, "runtime");
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => join(root, f));
+    const readers = files.filter((f) => /process\.env\b/.test(readFileSync(f, "utf8"))).map((f) => relative(PROJECT_ROOT, f));
+    // Agent logic still under runtime/ (planning, reasoning) moves to agents/; it reads no environment either.
+    expect(readers).toEqual(["runtime/config/config.ts"]);
   });
 });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, DATABASE_URL } from "../helpers/bus.ts";
+import { httpComponent } from "../../runtime/http/component.ts";
 
 const prefix = uniquePrefix("http");
 const schema = uniqueSchema("http");
@@ -11,9 +12,10 @@ let base: string;
 
 beforeAll(async () => {
   const config = testConfig(prefix, { dbSchema: schema, databaseUrl: DATABASE_URL, entryAgent: "echo_agent" });
-  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config }));
+  const http = httpComponent({ token, port: 0 });
+  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config, components: [http] }));
   runtime.startAgents(["echo_agent"]);
-  base = await runtime.startHttp({ token, port: 0 });
+  base = http.url!;
 });
 
 afterAll(async () => {

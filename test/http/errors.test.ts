@@ -12,6 +12,7 @@ import type { RequestService } from "../../runtime/http/request-service.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, DATABASE_URL } from "../helpers/bus.ts";
 import { LEVEL, memoryLogger, type LogLine } from "../helpers/log.ts";
+import { httpComponent } from "../../runtime/http/component.ts";
 
 const token = "test-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${token}` };
@@ -53,8 +54,9 @@ describe("client mistakes against the real runtime", () => {
 
   beforeAll(async () => {
     const config = testConfig(prefix, { dbSchema: schema, databaseUrl: DATABASE_URL, entryAgent: "echo_agent" });
-    ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config, logger: log.logger }));
-    base = await runtime.startHttp({ token, port: 0 });
+    const http = httpComponent({ token, port: 0 });
+    ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config, logger: log.logger, components: [http] }));
+    base = http.url!;
   });
 
   afterAll(async () => {

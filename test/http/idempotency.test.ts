@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InfrastructureError } from "../../runtime/errors/index.ts";
+import { httpComponent } from "../../runtime/http/component.ts";
 import { RequestService } from "../../runtime/http/request-service.ts";
 import type { Db } from "../../runtime/store/db.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
@@ -17,9 +18,10 @@ let base: string;
 
 beforeAll(async () => {
   const config = testConfig(prefix, { dbSchema: schema, databaseUrl: DATABASE_URL, entryAgent: "echo_agent" });
-  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config }));
+  const http = httpComponent({ token, port: 0 });
+  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, config, components: [http] }));
   runtime.startAgents(["echo_agent"]);
-  base = await runtime.startHttp({ token, port: 0 });
+  base = http.url ?? "";
 });
 
 afterAll(async () => {

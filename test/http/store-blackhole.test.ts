@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { startTcpProxy, type TcpProxy } from "../store/tcp-proxy.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema } from "../helpers/bus.ts";
+import { httpComponent } from "../../runtime/http/component.ts";
 
 const prefix = uniquePrefix("blackhole");
 const schema = uniqueSchema("blackhole");
@@ -20,8 +21,9 @@ beforeAll(async () => {
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   target.host = `127.0.0.1:${proxy.port}`;
   const databaseUrl = target.toString();
-  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, databaseUrl, config: testConfig(prefix, { dbSchema: schema, databaseUrl, entryAgent: "echo_agent" }) }));
-  url = await runtime.startHttp({ port: 0, token: "t0ken" });
+  const http = httpComponent({ port: 0, token: "t0ken" });
+  ({ runtime } = await openTestRuntime(prefix, { dbSchema: schema, databaseUrl, config: testConfig(prefix, { dbSchema: schema, databaseUrl, entryAgent: "echo_agent" }), components: [http] }));
+  url = http.url!;
 });
 afterAll(async () => {
   proxy?.restore();

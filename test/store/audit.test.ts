@@ -25,8 +25,8 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
   }
 
   /** Appends `n` hops (published + delivered) per session and flushes. */
-  async function fill(db: Db, sessions: string[], hops: number, now?: () => Date): Promise<void> {
-    const writer = new AuditWriter(db, { maxBatchRows: 25, flushIntervalMs: 5, logger: quiet, ...(now ? { now } : {}) });
+  async function fill(db: Db, sessions: string[], hops: number): Promise<void> {
+    const writer = new AuditWriter(db, { maxBatchRows: 25, flushIntervalMs: 5, logger: quiet });
     for (let seq = 1; seq <= hops; seq++) {
       for (const s of sessions) {
         const env = envelope(s, seq);
@@ -304,7 +304,7 @@ describe.each(BACKENDS)("audit log on %s", (backend) => {
   it("prunes old delivered rows only, and what remains still verifies; tampering is still caught", async () => {
     const db = await freshDb("retention");
     let clock = new Date("2025-01-01T00:00:00.000Z");
-    const writer = new AuditWriter(db, { maxBatchRows: 16, flushIntervalMs: 5, logger: quiet, now: () => clock });
+    const writer = new AuditWriter(db, { maxBatchRows: 16, flushIntervalMs: 5, logger: quiet, clock: { now: () => clock.getTime() } });
     const hop = (s: string, seq: number): void => {
       writer.append({ outcome: "published", agent: "planning_agent", envelope: envelope(s, seq) });
       writer.append({ outcome: "delivered", agent: "dispatch_agent", envelope: envelope(s, seq) });

@@ -8,6 +8,8 @@ import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.
 import type { Envelope, EnvelopeStatus } from "../../../runtime/envelope/types.ts";
 import type { LlmClient } from "../../../runtime/llm/types.ts";
 import { silentLogger } from "../../../runtime/log/logger.ts";
+import { schemaRegistry } from "../../../runtime/schemas/registry.ts";
+import { DEFAULT_TASK_RETRY } from "../../../runtime/bus/topology.ts";
 import type { ContentTypeMap } from "../../../runtime/envelope/types.ts";
 
 export interface FakeContext extends AgentContext {
@@ -48,6 +50,8 @@ export function fakeContext(options: FakeOptions): FakeContext {
     message: options.message,
     attempt: 1,
     idempotencyKey: options.message.message_id,
+    registry: schemaRegistry(),
+    retryPolicy: { ...DEFAULT_TASK_RETRY },
     llm: options.llm ?? null,
     state: {
       get: async <T>(key: string) => structuredClone(stateStore.get(key)) as T | undefined,

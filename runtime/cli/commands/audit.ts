@@ -21,7 +21,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (opts: { json?: boolean }) => {
       const config = configFrom(program);
-      const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger("warn") });
+      const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, logger: createLogger("warn", "agentbus", { format: config.logFormat }) });
       try {
         const result = await migrate(db);
         const applied = result.applied.map((m) => m.name);

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { clientRuntime, configFrom } from "../context.ts";
 import { EXIT, formatIssues, printJson } from "../output.ts";
+import { positiveIntFlag } from "../flags.ts";
 import { readJsonFile } from "../read-json.ts";
 import type { DeadLetter } from "../../bus/dead-letter.ts";
 
@@ -62,8 +63,7 @@ export function registerDeadLetters(program: Command): void {
 }
 
 async function listDeadLetters(program: Command, opts: { json?: boolean; limit: string }): Promise<void> {
-  const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, got ${opts.limit}`);
+  const limit = positiveIntFlag("--limit", opts.limit);
   const runtime = await clientRuntime(configFrom(program));
   try {
     const [letters, total] = await Promise.all([runtime.bus.deadLetters.list(limit), runtime.bus.deadLetters.count()]);

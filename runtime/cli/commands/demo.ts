@@ -5,6 +5,7 @@ import { createLogger } from "../../log/logger.ts";
 import { demoFetchAllow, startDemoSite } from "../../demo/site.ts";
 import { demoRequests, outcomeTable, runDemo } from "../../demo/run-demo.ts";
 import { configFrom } from "../context.ts";
+import { portFlag, secondsFlag } from "../flags.ts";
 import { EXIT, printJson } from "../output.ts";
 
 export function registerDemo(program: Command): void {
@@ -17,7 +18,8 @@ export function registerDemo(program: Command): void {
     .option("--json", "print the outcomes as JSON")
     .addHelpText("after", "\nThe demo runs every agent in agents/ in this process, against the configured Redis and Postgres\n(or the embedded ones), and leaves real workflow records behind for the learning loop.")
     .action(async (opts: { serveOnly?: boolean; port?: string; timeout: string; json?: boolean }) => {
-      const port = opts.port === undefined ? undefined : Number(opts.port);
+      const port = opts.port === undefined ? undefined : portFlag("--port", opts.port);
+      const timeoutS = secondsFlag("--timeout", opts.timeout);
       const site = await startDemoSite(port === undefined ? {} : { port });
       if (opts.serveOnly) {
         process.stdout.write(`demo site:\n  ${site.main}/pages/solar.html (also solar-update, wind, budget, missing → 404)\n  ${site.busy}/pages/busy.html (429 twice, then the page), ${site.busy}/pages/always-busy.html (429 always)\n  ${site.slow}/pages/slow.html (slow)\nCtrl-C stops it.\n`);
@@ -31,12 +33,12 @@ export function registerDemo(program: Command): void {
       // The demo site is on loopback, which fetch refuses unless allowed: allow exactly its ports.
       const base = configFrom(program);
       const config = { ...base, fetchAllow: [...base.fetchAllow, ...demoFetchAllow(site)] };
-      const runtime = await Runtime.open({ config, logger: createLogger(process.env.LOG_LEVEL ?? "warn"), mayStartEmbeddedRedis: true });
+      const runtime = await Runtime.open({ config, logger: createLogger(config.clientLogLevel, "agentbus", { format: config.logFormat }), mayStartEmbeddedRedis: true });
       try {
         runtime.startAgents();
         const requests = demoRequests(site);
         const outcomes = await runDemo(runtime.requestService(), requests, {
-          timeoutMs: Number(opts.timeout) * 1000,
+          timeoutMs: timeoutS * 1000,
           ...(opts.json ? {} : { onProgress: (line: string) => process.stderr.write(`  ${line}\n`) }),
         });
         if (opts.json) printJson({ site, outcomes });

@@ -4,7 +4,11 @@ import { ConfigError } from "../../errors/index.ts";
 import { Runtime } from "../../runtime.ts";
 import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
+import { portFlag } from "../flags.ts";
 import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
+import { httpComponent } from "../../http/component.ts";
+import { agentsComponent } from "../../agents/component.ts";
+import { maintenanceComponent } from "../../audit/component.ts";
 import { assertPortFree } from "../../http/server.ts";
 
 export function registerStart(program: Command): void {
@@ -21,27 +25,25 @@ export function registerStart(program: Command): void {
     )
     .action(async (opts: { agents?: string; http?: boolean; port?: string }) => {
       const config = configFrom(program);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, "agentbus", { format: config.logFormat });
       const names = opts.agents?.split(",").map((s) => s.trim()).filter(Boolean);
       if (opts.agents !== undefined && (!names || names.length === 0)) throw new ConfigError("--agents needs at least one agent name");
       const serveHttp = opts.http ?? names === undefined;
-      const port = opts.port === undefined ? config.httpPort : Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number (0 picks a free one), got ${opts.port}`);
+      const port = opts.port === undefined ? config.httpPort : portFlag("--port", opts.port);
       // A taken port is found before anything starts, and the API listens before any worker runs:
       // a server without its API would look alive while nobody can reach it.
       if (serveHttp) await assertPortFree(config.httpHost, port);
-      const runtime = await Runtime.open({ config, logger, mayStartEmbeddedRedis: true });
-      let apiUrl: string | undefined;
-      try {
-        if (serveHttp) {
-          const { token, source } = resolveApiToken(config.dataDir);
-          apiUrl = await runtime.startHttp({ token, port });
-          logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
-        }
-      } catch (err) {
-        await runtime.close();
-        throw err;
-      }
+      // Components start in this order and a failure anywhere closes everything opened so far.
+      const apiToken = serveHttp ? resolveApiToken(config.dataDir, config.apiToken) : undefined;
+      const http = apiToken ? httpComponent({ token: apiToken.token, port }) : undefined;
+      const runtime = await Runtime.open({
+        config,
+        logger,
+        mayStartEmbeddedRedis: true,
+        components: [...(http ? [http] : []), agentsComponent(names), maintenanceComponent()],
+      });
+      const apiUrl = http?.url;
+      if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source})`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -60,13 +62,6 @@ export function registerStart(program: Command): void {
       };
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
-      try {
-        runtime.startAgents(names);
-        await runtime.startMaintenance();
-      } catch (err) {
-        await runtime.close();
-        throw err;
-      }
       const started = names ?? runtime.agents.names();
       logger.info({ agents: started, redis: runtime.redis.url, prefix: config.queuePrefix }, `agentbus running ${started.length} agent(s): ${started.join(", ")}`);
       if (runtime.agents.broken.length > 0) logger.warn(`${runtime.agents.broken.length} agent folder(s) broken; see \`agentbus agents\``);

@@ -1,9 +1,9 @@
 /** `agentbus submit "<text>"`: a new request onto the bus; with --wait, its answer and a compact trace. */
 import type { Command } from "commander";
-import { AgentbusError } from "../../errors/index.ts";
 import { checkIdempotencyKey } from "../../http/idempotency.ts";
 import type { HopEvent, SessionView } from "../../http/request-service.ts";
 import { clientRuntime, configFrom } from "../context.ts";
+import { secondsFlag } from "../flags.ts";
 import { EXIT, printJson } from "../output.ts";
 
 export function registerSubmit(program: Command): void {
@@ -17,8 +17,7 @@ export function registerSubmit(program: Command): void {
     .option("--idempotency-key <key>", "run the request once however often this is retried with the same key (e.g. a UUID)")
     .option("--json", "print JSON (with --wait: the whole session view)")
     .action(async (text: string, opts: { wait?: boolean; timeout: string; category?: string; idempotencyKey?: string; json?: boolean }) => {
-      const timeoutS = Number(opts.timeout);
-      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new AgentbusError("USAGE", `--timeout must be a positive number of seconds, got ${opts.timeout}`);
+      const timeoutS = secondsFlag("--timeout", opts.timeout);
       const runtime = await clientRuntime(configFrom(program));
       try {
         const service = runtime.requestService();

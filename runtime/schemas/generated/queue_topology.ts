@@ -1,11 +1,12 @@
 /* Generated from schemas/ by `npm run gen:types`. Do not edit by hand. */
 /**
- * queues/topology.json: queue names, job options, retry/backoff, retention, worker locks, dead letter.
+ * queues/topology.json: queue names, job options, retry/backoff, task retries, retention, worker locks, dead letter.
  */
 export interface QueueTopology {
   $schema?: string;
   dead_letter_queue: string;
   job: TopologyJobDefaults;
+  task?: TopologyTaskRetry;
   retention: TopologyRetention;
   worker: TopologyWorker;
   /**
@@ -13,12 +14,6 @@ export interface QueueTopology {
    */
   agents?: {
     [k: string]: TopologyAgentOverride;
-  };
-  /**
-   * Repeatable jobs: agent name → cron; filled by later issues.
-   */
-  schedules?: {
-    [k: string]: TopologySchedule;
   };
 }
 export interface TopologyJobDefaults {
@@ -28,6 +23,14 @@ export interface TopologyJobDefaults {
 export interface TopologyBackoff {
   type: "fixed" | "exponential";
   delay_ms: number;
+}
+/**
+ * How a plan's failed task is retried (the dispatch agent, recoverable failures only): attempts per task, and an exponential backoff from base_delay_ms doubling per attempt, at least what the remote side asked for (Retry-After), at most max_delay_ms. Absent: 3 attempts, 500 ms, 30 s.
+ */
+export interface TopologyTaskRetry {
+  max_attempts: number;
+  base_delay_ms: number;
+  max_delay_ms: number;
 }
 /**
  * How long finished jobs are kept. A message id is de-duplicated for as long as its job is kept.
@@ -49,8 +52,4 @@ export interface TopologyWorker {
 export interface TopologyAgentOverride {
   attempts?: number;
   backoff_delay_ms?: number;
-}
-export interface TopologySchedule {
-  cron: string;
-  timezone?: string;
 }
