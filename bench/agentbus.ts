@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { BusObserver } from "../runtime/bus/events.ts";
 import { summarize } from "../runtime/errors/index.ts";
 import { loadConfig } from "../runtime/config/config.ts";
-import type { AgentHost } from "../runtime/bus/worker-host.ts";
+import type { AgentHost } from "../runtime/agents/host.ts";
 import type { QueueTopology } from "../runtime/bus/topology.ts";
 import { silentLogger } from "../runtime/log/logger.ts";
 import { PROJECT_ROOT } from "../runtime/paths.ts";

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinCapabilities } from "../../runtime/capabilities/builtin/index.ts";
 import type { AgentContext, AgentReply } from "../../runtime/agents/handler.ts";
 import { CapabilityRegistry } from "../../runtime/capabilities/registry.ts";
+import { schemaRegistry } from "../../runtime/schemas/registry.ts";
 import type { Capability } from "../../runtime/capabilities/types.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { buildEnvelope } from "../../runtime/envelope/build.ts";
@@ -164,7 +165,7 @@ describe("action_agent runs one task and reports to dispatch", () => {
       execute: async () => ({ text: "a\u0000b\ud800c" }),
     };
     // A partial context: the handler reads only these fields on this path.
-    const ctx = { capabilities: new CapabilityRegistry([leaky]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-b" } as unknown as AgentContext;
+    const ctx = { capabilities: new CapabilityRegistry([leaky]), clock: systemClock, logger: silentLogger(), llm: null, registry: schemaRegistry(), idempotencyKey: "msg-dispatch-20261121-100000-b" } as unknown as AgentContext;
     const task: Task = { plan_id: "p-1", task_id: "t8", capability: "leaky", inputs: {}, attempt: 1 };
     const reply = (await handler({ content_type: "task", content: task as Task & JsonObject, source: "dispatch_agent" }, ctx)) as AgentReply;
     expect((reply.content as ActionResult).outputs).toEqual({ text: "ab\ufffdc" });
@@ -215,7 +216,7 @@ describe("action_agent runs one task and reports to dispatch", () => {
       execute: async () => ({ text: "x".repeat(250_000) }),
     };
     // A partial context: the handler reads only these fields on this path.
-    const ctx = { capabilities: new CapabilityRegistry([big]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-a" } as unknown as AgentContext;
+    const ctx = { capabilities: new CapabilityRegistry([big]), clock: systemClock, logger: silentLogger(), llm: null, registry: schemaRegistry(), idempotencyKey: "msg-dispatch-20261121-100000-a" } as unknown as AgentContext;
     const task: Task = { plan_id: "p-1", task_id: "t9", capability: "big", inputs: {}, attempt: 1 };
     const reply = (await handler({ content_type: "task", content: task as Task & JsonObject, source: "dispatch_agent" }, ctx)) as AgentReply;
     expect(reply.next_agent).toBe("dispatch_agent");
@@ -241,7 +242,7 @@ describe("action_agent runs one task and reports to dispatch", () => {
       },
     };
     // A partial context: the handler reads only these fields on this path.
-    const ctx = { capabilities: new CapabilityRegistry([slow]), clock: systemClock, logger: silentLogger(), llm: null, idempotencyKey: "msg-dispatch-20261121-100000-c" } as unknown as AgentContext;
+    const ctx = { capabilities: new CapabilityRegistry([slow]), clock: systemClock, logger: silentLogger(), llm: null, registry: schemaRegistry(), idempotencyKey: "msg-dispatch-20261121-100000-c" } as unknown as AgentContext;
     const message = (task_id: string) => ({ content_type: "task" as const, content: { plan_id: "p-1", task_id, capability: "slow", inputs: {}, attempt: 1 }, source: "dispatch_agent" });
     const first = handler(message("t1"), ctx);
     const second = await Promise.resolve(handler(message("t2"), ctx)).catch((err: unknown) => err);

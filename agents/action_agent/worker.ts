@@ -4,7 +4,7 @@
  * recoverable flag); the dispatch agent decides about retries. The handler throws only when the
  * runtime itself is in trouble.
  */
-import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, schemaRegistry, summarize, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type TaskOutcome } from "../../runtime/agent-api.ts";
+import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, summarize, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type SchemaRegistry, type TaskOutcome } from "../../runtime/agent-api.ts";
 
 type Task = ContentTypeMap["task"];
 type ActionResult = ContentTypeMap["action_result"];
@@ -34,7 +34,7 @@ export const handler = defineHandler<"task">(async (input, ctx) => {
   let result = actionResult(task, outcome, refs);
   // The result must fit its message schema; outputs that cannot travel (too long, reserved keys)
   // are an OUTPUT_INVALID failure rather than a reply the bus would dead-letter.
-  const issues = checkResult(result);
+  const issues = checkResult(ctx.registry, result);
   if (issues.length > 0) {
     const error = { code: "OUTPUT_INVALID", message: `${task.capability} produced outputs that cannot be sent: ${summarize(issues)}`, recoverable: false };
     result = actionResult(task, { outputs: {}, duration_ms: outcome.duration_ms, ...(outcome.domain ? { domain: outcome.domain } : {}), error }, refs);
@@ -116,8 +116,7 @@ function sourceRefs(cap: Capability | undefined, task: Task): ResourceRef[] {
   return refs;
 }
 
-function checkResult(result: ActionResult): Issue[] {
-  const registry = schemaRegistry();
+function checkResult(registry: SchemaRegistry, result: ActionResult): Issue[] {
   const id = registry.contentSchemaId("action_result");
   return id ? registry.check(id, result, "", "content") : [];
 }

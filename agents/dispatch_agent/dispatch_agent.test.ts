@@ -5,7 +5,7 @@
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovedRule } from "../../runtime/agents/handler.ts";
-import type { AgentHost } from "../../runtime/bus/worker-host.ts";
+import type { AgentHost } from "../../runtime/agents/host.ts";
 import type { Envelope, JsonObject } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { contentOf } from "../../runtime/testing.ts";

@@ -9,7 +9,7 @@
  * the very same record), saved idempotently, and sent to COMPLETE with its status mirrored in the
  * envelope.
  */
-import { defineHandler, HandlerError, schemaRegistry, type AgentContext, type AgentReply, type EnvelopeStatus, type JsonObject, type UserRequest } from "../../runtime/agent-api.ts";
+import { defineHandler, HandlerError, type AgentContext, type AgentReply, type EnvelopeStatus, type JsonObject, type SchemaRegistry, type UserRequest } from "../../runtime/agent-api.ts";
 import type { DispatchReport } from "../_shared/report.ts";
 import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type FlaggedContradiction, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
 
@@ -49,14 +49,14 @@ function unplannedReply(reply: Omit<AgentReply, "status" | "error" | "reasoning"
 }
 
 async function plannedRecord(ctx: AgentContext, flagged: readonly FlaggedContradiction[]): Promise<WorkflowRecord> {
-  const report = dispatchReportOf(ctx.message.input.content);
-  return checked(buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report)), flagged));
+  const report = dispatchReportOf(ctx.registry, ctx.message.input.content);
+  return checked(ctx.registry, buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report)), flagged));
 }
 
 async function unplannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {
-  const request = userRequestOf(ctx.message.input.content);
+  const request = userRequestOf(ctx.registry, ctx.message.input.content);
   // The planner answered at once: no task ran between the request and its answer.
-  return checked(buildUnplannedRecord(request, await recordTimes(ctx, 0)));
+  return checked(ctx.registry, buildUnplannedRecord(request, await recordTimes(ctx, 0)));
 }
 
 /**
@@ -76,8 +76,7 @@ async function recordTimes(ctx: AgentContext, ranMs: number): Promise<RecordCont
   };
 }
 
-function checked(record: WorkflowRecord): WorkflowRecord {
-  const registry = schemaRegistry();
+function checked(registry: SchemaRegistry, record: WorkflowRecord): WorkflowRecord {
   const issues = registry.check(registry.contentSchemaId("workflow_record") ?? "", record);
   if (issues.length > 0) {
     throw new HandlerError("WORKFLOW_RECORD_INVALID", `the workflow record breaks its schema: ${issues.map((i) => `${i.pointer} ${i.message}`).join("; ")}`, { issues });
@@ -86,17 +85,16 @@ function checked(record: WorkflowRecord): WorkflowRecord {
 }
 
 /** The dispatch report the synthesis answered, checked against its schema (input.content is free JSON). */
-function dispatchReportOf(content: unknown): DispatchReport {
-  return contentOf<DispatchReport>(content, "dispatch_report", "DISPATCH_REPORT_MISSING", "the dispatch report the synthesis answered");
+function dispatchReportOf(registry: SchemaRegistry, content: unknown): DispatchReport {
+  return contentOf<DispatchReport>(registry, content, "dispatch_report", "DISPATCH_REPORT_MISSING", "the dispatch report the synthesis answered");
 }
 
 /** The user_request the planning agent could not plan, checked against its schema. */
-function userRequestOf(content: unknown): UserRequest {
-  return contentOf<UserRequest>(content, "user_request", "USER_REQUEST_MISSING", "the user_request the planning agent could not plan");
+function userRequestOf(registry: SchemaRegistry, content: unknown): UserRequest {
+  return contentOf<UserRequest>(registry, content, "user_request", "USER_REQUEST_MISSING", "the user_request the planning agent could not plan");
 }
 
-function contentOf<T>(content: unknown, contentType: string, code: string, what: string): T {
-  const registry = schemaRegistry();
+function contentOf<T>(registry: SchemaRegistry, content: unknown, contentType: string, code: string, what: string): T {
   const issues = registry.check(registry.contentSchemaId(contentType) ?? "", content, "/input/content");
   if (issues.length > 0) {
     throw new HandlerError(

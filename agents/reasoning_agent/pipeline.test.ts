@@ -9,7 +9,7 @@ import { systemClock } from "../../runtime/envelope/clock.ts";
 import { newRequestId, newSessionId } from "../../runtime/envelope/ids.ts";
 import type { Envelope } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
-import type { AgentHost } from "../../runtime/bus/worker-host.ts";
+import type { AgentHost } from "../../runtime/agents/host.ts";
 import type { DispatchReport } from "../_shared/report.ts";
 import { getSession, upsertSession } from "../../runtime/store/sessions.ts";
 import { listWorkflowRecords } from "../../runtime/store/workflow-records.ts";

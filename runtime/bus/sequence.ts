@@ -38,6 +38,7 @@ export class ReplyClaims {
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {
+    // ioredis types know nothing of commands added with defineCommand: look it up by name.
     if (!(redis as unknown as { agentbusClaim?: unknown }).agentbusClaim) {
       redis.defineCommand("agentbusClaim", { numberOfKeys: 2, lua: CLAIM_SCRIPT });
     }
@@ -45,6 +46,7 @@ export class ReplyClaims {
 
   async claim(agent: string, incoming: { message_id: string; session_id: string; sequence_number: number }, candidateIds: string[]): Promise<ClaimedReply[]> {
     if (candidateIds.length === 0) return [];
+    // The command defined in the constructor; ioredis does not type defineCommand's additions.
     const cmd = (this.redis as unknown as { agentbusClaim: ClaimCommand }).agentbusClaim.bind(this.redis);
     const flat = await cmd(
       `${this.prefix}:claim:${agent}:${incoming.message_id}`,

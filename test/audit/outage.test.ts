@@ -10,7 +10,7 @@ import { systemClock } from "../../runtime/envelope/clock.ts";
 import type { Envelope } from "../../runtime/envelope/types.ts";
 import { isAgentbusError } from "../../runtime/errors/index.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
-import type { AgentHost } from "../../runtime/bus/worker-host.ts";
+import type { AgentHost } from "../../runtime/agents/host.ts";
 import { verifyAudit } from "../../runtime/store/verify.ts";
 import { startTcpProxy, type TcpProxy } from "../store/tcp-proxy.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, uniquePrefix, uniqueSchema, type EventLog } from "../helpers/bus.ts";

@@ -7,7 +7,7 @@ import { pino, type Logger } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AgentHandler } from "../../runtime/agents/handler.ts";
 import { OutageMonitor } from "../../runtime/bus/outage.ts";
-import { AgentHost } from "../../runtime/bus/worker-host.ts";
+import { AgentHost } from "../../runtime/agents/host.ts";
 import { buildRequest } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
 import type { Envelope } from "../../runtime/envelope/types.ts";

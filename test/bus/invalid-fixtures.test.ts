@@ -5,7 +5,7 @@
  */
 import type { Job, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryOutcome } from "../../runtime/bus/worker-host.ts";
+import type { DeliveryOutcome } from "../../runtime/agents/host.ts";
 import { COMPLETE, type Envelope } from "../../runtime/envelope/types.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { givesReason, invalidFixtures, messageIdOf, validFixtures } from "../fixtures/envelopes/index.ts";

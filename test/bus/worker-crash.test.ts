@@ -11,7 +11,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { buildRequest } from "../../runtime/envelope/build.ts";
 import { systemClock } from "../../runtime/envelope/clock.ts";
-import type { DeliveryOutcome } from "../../runtime/bus/worker-host.ts";
+import type { DeliveryOutcome } from "../../runtime/agents/host.ts";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import { dropPrefix, fastTopology, FIXTURE_AGENTS, openTestRuntime, REDIS_URL, uniquePrefix } from "../helpers/bus.ts";
 import type { Runtime } from "../../runtime/runtime.ts";
