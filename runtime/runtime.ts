@@ -218,8 +218,8 @@ export class Runtime {
   }
 
   /** Serves the HTTP API until close(). */
-  async startHttp(options: { host?: string; port?: number; token: string }): Promise<string> {
-    this.http = await startHttpServer(this.requestService(), { host: options.host ?? this.config.httpHost, port: options.port ?? this.config.httpPort, token: options.token, logger: this.logger, health: () => this.health() });
+  async startHttp(options: { host?: string; port?: number; token: string; mount?: (app: import("express").Express) => void }): Promise<string> {
+    this.http = await startHttpServer(this.requestService(), { host: options.host ?? this.config.httpHost, port: options.port ?? this.config.httpPort, token: options.token, logger: this.logger, health: () => this.health(), ...(options.mount ? { mount: options.mount } : {}) });
     return this.http.url;
   }
 

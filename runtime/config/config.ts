@@ -49,6 +49,8 @@ export interface RuntimeConfig {
    * addresses it refuses by default (host, host:port, host:port-port, CIDR; comma-separated).
    */
   fetchAllow: FetchAllowEntry[];
+  /** AGENTBUS_MEMORY_DIR: where approved rule files live (default <root>/context/memory). */
+  memoryDir: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
     httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),
     fetchAllow: overrides.fetchAllow ?? parseFetchAllow(env.AGENTBUS_FETCH_ALLOW),
+    memoryDir: resolve(root, overrides.memoryDir ?? env.AGENTBUS_MEMORY_DIR ?? join("context", "memory")),
   };
 }
 

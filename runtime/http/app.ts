@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   logger?: Logger;
   /** The runtime's health for /healthz: 503 while Postgres, Redis or the audit log is in trouble. */
   health?: () => { ok: boolean };
+  /** Extra routes (the review UI and /api/rules), mounted before the API token check and its 404. */
+  mount?: (app: express.Express) => void;
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
@@ -31,6 +33,7 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
     if (!health.ok) res.set("Retry-After", String(RETRY_AFTER_S));
     res.status(health.ok ? 200 : 503).json(health);
   });
+  options.mount?.(app);
   app.use("/api", requireToken(options.token), express.json({ limit: BODY_LIMIT_BYTES }));
   // A session id with a NUL (%00) or a lone surrogate cannot name a session, and Postgres would
   // refuse the query: say so instead of failing the lookup.

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { InfrastructureError } from "../errors/index.ts";
-import { createHttpApp } from "./app.ts";
+import { createHttpApp, type HttpAppOptions } from "./app.ts";
 import type { RequestService } from "./request-service.ts";
 
 export interface HttpServerHandle {
@@ -13,7 +13,7 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(
   service: RequestService,
-  options: { host: string; port: number; token: string; logger?: Logger; health?: () => { ok: boolean } },
+  options: { host: string; port: number; token: string; logger?: Logger; health?: () => { ok: boolean }; mount?: HttpAppOptions["mount"] },
 ): Promise<HttpServerHandle> {
   const { host: _host, port: _port, ...appOptions } = options;
   const server: Server = createServer(createHttpApp(service, appOptions));

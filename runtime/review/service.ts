@@ -29,7 +29,8 @@ import type { Actor, Decision, DecisionAction, DecisionResult, EditableFields, R
 export interface ReviewServiceOptions {
   db: Db;
   writer: MemoryWriter;
-  audit: AuditWriter;
+  /** Where decisions are recorded; without it the service only reads. */
+  audit?: AuditWriter | undefined;
   clock: Clock;
   /** Prefix of recorded file paths (repo-relative), default context/memory. */
   pathPrefix?: string;
@@ -49,7 +50,7 @@ interface Change {
 export class ReviewService {
   private readonly db: Db;
   private readonly writer: MemoryWriter;
-  private readonly audit: AuditWriter;
+  private readonly audit: AuditWriter | undefined;
   private readonly clock: Clock;
   private readonly prefix: string;
   private readonly registry: SchemaRegistry;
@@ -186,6 +187,8 @@ export class ReviewService {
 
   /** Runs `fn` under the proposal's row lock; null from fn means "already so": the last decision is returned. */
   private async decide(actor: Actor, ruleId: string, fn: (tx: Queryable, row: ProposalRow, now: Date) => Promise<Change | null>): Promise<DecisionResult> {
+    if (!this.audit) throw new AgentbusError("AUDIT_REQUIRED", "decisions are recorded in the audit log: open the review service with an audit writer");
+    const audit = this.audit;
     const now = new Date(this.clock.now());
     let restore: (() => Promise<void>) | undefined;
     let result: DecisionResult;
@@ -208,7 +211,7 @@ export class ReviewService {
       await restore?.().catch(() => undefined);
       throw err;
     }
-    if (!result.replayed) await this.record(result.decision);
+    if (!result.replayed) await this.record(audit, result.decision);
     return result;
   }
 
@@ -220,15 +223,15 @@ export class ReviewService {
   }
 
   /** Appends the decision to the audit log's rules chain and waits until it is written. */
-  private async record(d: Decision): Promise<void> {
-    this.audit.append({
+  private async record(audit: AuditWriter, d: Decision): Promise<void> {
+    audit.append({
       outcome: "rule_decision",
       agent: d.actor,
       sessionId: RULES_CHAIN,
       messageId: `rule-decision-${d.decision_id}`,
       envelope: { kind: "rule_decision", ...d, decided_at: d.decided_at.toISOString() },
     });
-    await this.audit.flush();
+    await audit.flush();
   }
 
   /** How to put the rule's file back as it was, should the transaction fail after writing it. */

@@ -6,6 +6,7 @@ import { createLogger } from "../../log/logger.ts";
 import { configFrom } from "../context.ts";
 import { resolveApiToken, apiTokenFile } from "../../http/token.ts";
 import { assertPortFree } from "../../http/server.ts";
+import { reviewMount, rulesLoaderFor } from "../../review/mount.ts";
 
 export function registerStart(program: Command): void {
   program
@@ -30,12 +31,18 @@ export function registerStart(program: Command): void {
       // A taken port is found before anything starts, and the API listens before any worker runs:
       // a server without its API would look alive while nobody can reach it.
       if (serveHttp) await assertPortFree(config.httpHost, port);
-      const runtime = await Runtime.open({ config, logger, mayStartEmbeddedRedis: true });
+      // Approved rules from the memory folder, re-read when files change (runtime/rules/loader.ts).
+      const rules = rulesLoaderFor(config, logger);
+      const runtime = await Runtime.open({ config, logger, mayStartEmbeddedRedis: true, rules: rules.loader.rulesFor });
+      if (runtime.store) rules.bind(runtime.store.db);
+      await rules.loader.start();
       let apiUrl: string | undefined;
       try {
         if (serveHttp) {
           const { token, source } = resolveApiToken(config.dataDir);
-          apiUrl = await runtime.startHttp({ token, port });
+          const store = runtime.store;
+          const mount = store ? await reviewMount({ config, db: store.db, audit: store.audit, loader: rules.loader, apiToken: token, queues: () => runtime.agents.names().map((n) => runtime.bus.queue(n)) }) : undefined;
+          apiUrl = await runtime.startHttp({ token, port, ...(mount ? { mount } : {}) });
           logger.info({ url: apiUrl, token_from: source }, `HTTP API on ${apiUrl} (token: ${source})`);
         }
       } catch (err) {
@@ -50,6 +57,7 @@ export function registerStart(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: finishing jobs in progress, then stopping`);
+        rules.loader.close();
         runtime.close().then(
           () => process.exit(0),
           (err: unknown) => {
