@@ -57,7 +57,7 @@ export function apiRouter(o: ReviewRouterOptions, c: CookieConfig, limiters: exp
     fn({ name: s.account.name, role: s.account.role }, String(req.params.id), (req.body ?? {}) as Record<string, unknown>).then((d) => void res.status(d.replayed ? 200 : 201).json(d), next);
   };
   r.post("/:id/approve", decide((a, id, b) => o.service.approve(a, id, { content_hash: str(b.content_hash), ...(b.rollout_percent !== undefined ? { rollout_percent: Number(b.rollout_percent) } : {}) })));
-  r.post("/:id/edit", decide((a, id, b) => o.service.edit(a, id, { fields: (b.fields ?? {}) as never, based_on_hash: str(b.based_on_hash), approve: b.approve === true, ...(b.rollout_percent !== undefined ? { rollout_percent: Number(b.rollout_percent) } : {}) })));
+  r.post("/:id/edit", decide((a, id, b) => o.service.edit(a, id, { fields: (b.fields ?? {}), based_on_hash: str(b.based_on_hash), approve: b.approve === true, ...(b.rollout_percent !== undefined ? { rollout_percent: Number(b.rollout_percent) } : {}) })));
   r.post("/:id/reject", decide((a, id, b) => o.service.reject(a, id, { reason: str(b.reason) })));
   r.post("/:id/retire", decide((a, id, b) => o.service.retire(a, id, { reason: str(b.reason) })));
   r.post("/:id/rollback", decide((a, id, b) => o.service.rollback(a, id, { to_version: Number(b.to_version), reason: str(b.reason) })));

@@ -6,6 +6,7 @@
 // C0/C1 controls except \n and \t, zero-width and joiners, bidi embeddings/overrides/isolates,
 // line/paragraph separators, BOM, soft hyphen, word joiner and invisible operators, tag characters,
 // variation selectors; and ⟨ itself, so a marker in the text can never pass for one.
+// eslint-disable-next-line no-control-regex, no-misleading-character-class -- matching these characters is the point
 const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u27E8]|\uDB40[\uDC00-\uDDEF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 const HTML: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };

@@ -80,7 +80,10 @@ export function loginLimiters(l: LoginLimits, onLimit: (req: Request, res: Respo
     rateLimit({
       ...common,
       limit: l.perAccount ?? 5,
-      keyGenerator: (req: Request) => `acct:${String((req.body as Record<string, unknown> | undefined)?.name ?? "").toLowerCase().slice(0, 64)}`,
+      keyGenerator: (req: Request) => {
+        const name = (req.body as Record<string, unknown> | undefined)?.name;
+        return `acct:${typeof name === "string" ? name.toLowerCase().slice(0, 64) : ""}`;
+      },
       // Only failed attempts count against an account, so its owner is not locked out by their own use.
       skipSuccessfulRequests: true,
       requestWasSuccessful: (_req: Request, res: Response) => res.statusCode < 400,

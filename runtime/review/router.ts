@@ -18,7 +18,7 @@ import type { Actor, EditableFields } from "./types.ts";
 import { bulkConfirmPage, listPage } from "./views/list.ts";
 import { errorPage, filesPage, loginPage, tracePage } from "./views/misc.ts";
 import { rulePage } from "./views/rule.ts";
-import type { PageUser } from "./views/layout.ts";
+import { textOf, type PageUser } from "./views/layout.ts";
 
 export type { ReviewRouterOptions } from "./context.ts";
 
@@ -67,7 +67,7 @@ export function createReviewRouter(o: ReviewRouterOptions): Router {
     };
     if (!expected || body._login !== expected) return fail(403, "The sign-in form expired. Please try again.");
     o.accounts
-      .authenticate(String(body.name ?? ""), String(body.password ?? ""))
+      .authenticate(textOf(body.name), textOf(body.password))
       .then(async (acct) => {
         if (!acct) return fail(401, "Wrong account name or password.");
         const s = await o.accounts.startSession(acct);
@@ -138,7 +138,7 @@ export function createReviewRouter(o: ReviewRouterOptions): Router {
     const b = req.body as Record<string, unknown>;
     const action = b.action === "reject" ? "reject" : "approve";
     const chosen = ([] as unknown[]).concat(b.rule_id ?? []).map(String);
-    const back = `/review?state=${encodeURIComponent(String(b.state ?? "pending"))}&target=${encodeURIComponent(String(b.target ?? ""))}`;
+    const back = `/review?state=${encodeURIComponent(textOf(b.state ?? "pending"))}&target=${encodeURIComponent(textOf(b.target))}`;
     const pick = chosen.length
       ? Promise.resolve(chosen)
       : o.service.list({ state: "pending", target_agent: typeof b.target === "string" && b.target ? b.target : undefined }).then((l) => l.map((r) => r.rule_id));
@@ -156,7 +156,7 @@ export function createReviewRouter(o: ReviewRouterOptions): Router {
       const failed: string[] = [];
       for (const id of ids) {
         try {
-          if (b.action === "reject") await o.service.reject(actor, id, { reason: String(b.reason ?? "") });
+          if (b.action === "reject") await o.service.reject(actor, id, { reason: textOf(b.reason) });
           else await o.service.approve(actor, id, { content_hash: (await o.service.get(id)).reviewable_hash });
           done++;
         } catch (err) {

@@ -78,7 +78,7 @@ describe("review UI in Chromium", () => {
     await record(h, "s-ex-2", [{ capability: "fetch", status: "failed", attempts: 3, error_code: "HTTP_429", domain: "site1.example", duration_ms: 6000 }]);
     await propose(h, [proposedRule(1), proposedRule(2, { priority: "medium", confidence_score: 0.75, target_agent: "planning_agent", effect: { op: "insert_before", capability: "summarize", insert: "extract_text" }, trigger_condition: "A summary is requested of a page" }), proposedRule(3, { priority: "low", confidence_score: 0.6 })]);
     await page.goto(`${app.url}/review`);
-    const rows = await page.$$eval("#list tbody tr td:nth-child(2) a", (as) => as.map((a) => a.textContent));
+    const rows = await page.locator("#list tbody tr td:nth-child(2) a").allTextContents();
     expect(rows).toEqual(["rule_20261121_01", "rule_20261121_02", "rule_20261121_03"]);
     await page.screenshot({ path: join(SHOTS, "list.png"), fullPage: true });
 
@@ -147,13 +147,13 @@ describe("review UI in Chromium", () => {
 
   it("keyboard: j moves, Enter opens, r focuses the reject reason", async () => {
     await page.goto(`${app.url}/review?state=pending`);
-    const second = await page.$eval("#list tbody tr:nth-child(2)", (tr) => (tr as HTMLElement).dataset.href);
+    const second = await page.$eval("#list tbody tr:nth-child(2)", (tr) => (tr as unknown as { dataset: { href?: string } }).dataset.href);
     await page.keyboard.press("j");
-    expect(await page.$eval("#list tbody tr.cur", (tr) => (tr as HTMLElement).dataset.href)).toBe(second);
+    expect(await page.$eval("#list tbody tr.cur", (tr) => (tr as unknown as { dataset: { href?: string } }).dataset.href)).toBe(second);
     await page.keyboard.press("Enter");
     await page.waitForURL(`${app.url}${second}`, { timeout: 10_000 });
     await page.keyboard.press("r");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("reject-reason");
+    expect(await page.evaluate("document.activeElement && document.activeElement.id")).toBe("reject-reason");
   });
 
   it("bulk reject names the count before doing it", async () => {
@@ -172,7 +172,7 @@ describe("review UI in Chromium", () => {
     await page.goto(`${app.url}/review?state=all`);
     await page.screenshot({ path: join(SHOTS, "narrow-list.png"), fullPage: true });
     await page.goto(`${app.url}/review/rules/rule_20261121_01`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(2);
     await page.screenshot({ path: join(SHOTS, "narrow-rule.png"), fullPage: true });
   });

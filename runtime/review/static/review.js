@@ -1,3 +1,4 @@
+/* global document, location, confirm */
 // Keyboard shortcuts for the review UI (served as a file: the CSP allows no inline script).
 (() => {
   const rows = () => [...document.querySelectorAll("#list tbody tr")];
@@ -18,10 +19,16 @@
       if (next) location.href = next.href;
     } else if (e.key === "a") {
       const b = document.getElementById("approve");
-      if (b) b.focus(), b.closest("form").requestSubmit();
+      if (b) {
+        b.focus();
+        b.closest("form").requestSubmit();
+      }
     } else if (e.key === "r") {
       const f = document.getElementById("reject-reason");
-      if (f) e.preventDefault(), f.focus();
+      if (f) {
+        e.preventDefault();
+        f.focus();
+      }
     } else if (e.key === "?") {
       const foot = document.querySelector("footer");
       if (foot) foot.classList.toggle("show");

@@ -1,6 +1,14 @@
 /** The page frame and small helpers every review view uses. All dynamic text goes through `t()`. */
 import { escapeHtml, showText } from "../escape.ts";
 
+/** A value as text: strings as they are, numbers and booleans printed, anything else as JSON. */
+export function textOf(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return JSON.stringify(v) ?? "";
+}
+
 /** Trusted HTML (built by the views from escaped parts). */
 export class Html {
   constructor(readonly value: string) {}
@@ -10,9 +18,9 @@ export class Html {
 }
 
 /** Untrusted text → HTML: escaped, invisible characters made visible. */
-export const t = (v: unknown): Html => new Html(showText(v === null || v === undefined ? "" : String(v)));
+export const t = (v: unknown): Html => new Html(showText(textOf(v)));
 /** For attribute values that are ids, hashes or URLs we built ourselves. */
-export const a = (v: unknown): string => escapeHtml(String(v ?? ""));
+export const a = (v: unknown): string => escapeHtml(textOf(v));
 
 /** Template tag: interpolated values are escaped unless they are Html (or arrays of Html). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
@@ -27,7 +35,7 @@ function render(v: unknown): string {
   if (v instanceof Html) return v.value;
   if (Array.isArray(v)) return v.map(render).join("");
   if (v === null || v === undefined || v === false) return "";
-  return showText(String(v));
+  return showText(textOf(v));
 }
 
 export interface PageUser {

@@ -1,7 +1,7 @@
 /** Login, the trace of an example session, the rule files' status, and error pages. */
 import type { RuleFileStatus } from "../../rules/loader.ts";
 import type { TraceEntry } from "../../store/sessions.ts";
-import { a, badge, html, Html, page, when, type PageUser } from "./layout.ts";
+import { a, badge, html, Html, page, textOf, when, type PageUser } from "./layout.ts";
 
 export function loginPage(loginToken: string, error: string | null, firstRun: boolean): string {
   const body = html`<div class="login card"><h1>Sign in to review rules</h1>
@@ -20,7 +20,7 @@ export function tracePage(user: PageUser, sessionId: string, entries: TraceEntry
     ${entries.length === 0 ? html`<div class="empty"><p>No audit rows for this session (it may have been pruned by retention).</p></div>` : html`<table class="rules"><thead><tr><th>#</th><th>When</th><th>Outcome</th><th>Agent</th><th>Content type</th><th>Status</th><th>Next</th></tr></thead><tbody>
     ${entries.map((e) => {
       const env = (e.envelope ?? {}) as { output?: { content_type?: unknown }; status?: { code?: unknown }; next_agent?: { name?: unknown } };
-      return html`<tr><td>${e.sequenceNumber ?? "–"}</td><td>${when(e.recordedAt)}</td><td>${badge(e.outcome === "completed" ? "approved" : e.outcome === "dead_lettered" || e.outcome === "rejected" ? "rejected" : "pending", e.outcome)}</td><td>${e.agent}</td><td>${String(env.output?.content_type ?? "")}</td><td>${String(env.status?.code ?? "")}</td><td>${String(env.next_agent?.name ?? "")}</td></tr>`;
+      return html`<tr><td>${e.sequenceNumber ?? "–"}</td><td>${when(e.recordedAt)}</td><td>${badge(e.outcome === "completed" ? "approved" : e.outcome === "dead_lettered" || e.outcome === "rejected" ? "rejected" : "pending", e.outcome)}</td><td>${e.agent}</td><td>${textOf(env.output?.content_type)}</td><td>${textOf(env.status?.code)}</td><td>${textOf(env.next_agent?.name)}</td></tr>`;
     })}</tbody></table>`}`;
   return page(`Trace ${sessionId}`, body, user);
 }
