@@ -4,7 +4,7 @@
  * components in the order given and closes them in reverse; a failure while opening closes
  * everything opened so far.
  */
-import type { Router } from "express";
+import type { Express, Router } from "express";
 import type { Logger } from "pino";
 import type { DeliveryInterceptor } from "./agents/delivery/index.ts";
 import type { Gateway } from "./agents/gateway.ts";
@@ -52,6 +52,8 @@ export interface RuntimeComponent {
   close(): Promise<void> | void;
   /** Routes served under /api (behind the API token) by the HTTP component. */
   routes?(): Router;
+  /** Mounted on the HTTP app before the API token check, for pages with their own login. */
+  mount?(app: Express): void;
   /** Interceptors every agent host of the runtime runs its deliveries through. */
   interceptors?(): DeliveryInterceptor[];
 }

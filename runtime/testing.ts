@@ -63,7 +63,8 @@ export interface AgentTest {
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export async function openAgentTest(options: AgentTestOptions): Promise<AgentTest> {
-  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  // REDIS_URL, read where all configuration is read, or the usual local server.
+  const redisUrl = options.redisUrl ?? loadConfig().redisUrl ?? "redis://127.0.0.1:6379";
   const prefix = `abtest-${options.name ?? "agent"}-${randomBytes(4).toString("hex")}`;
   const root = options.root ?? PROJECT_ROOT;
   const config = loadConfig({}, { root, agentsDir: options.agentsDir, redisUrl, queuePrefix: prefix, logLevel: "silent", ...options.config });

@@ -25,6 +25,12 @@ export interface ApprovedRule {
   effect?: JsonObject;
   /** Repo-relative file the rule was read from; listed in governance_files_consulted. */
   path: string;
+  /** The approved version in force (runtime/rules/loader.ts fills it). */
+  version?: number;
+  /** Share of sessions (1-100) the rule applies to; apply it only when runtime/rules/rollout.ts `inRollout` says so. */
+  rollout_percent?: number;
+  /** sha256 of the approved text and effect. */
+  content_hash?: string;
 }
 
 export interface AgentContext {

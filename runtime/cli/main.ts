@@ -10,6 +10,8 @@ import { registerDeadLetters } from "./commands/dead-letters.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerValidate } from "./commands/validate.ts";
+import { registerRules } from "./commands/rules.ts";
+import { registerAdmin } from "./commands/admin.ts";
 import { EXIT, ignoreClosedPipes, reportError } from "./output.ts";
 
 export function buildProgram(): Command {
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerNewAgent(program);
   registerDemo(program);
+  registerRules(program);
+  registerAdmin(program);
   return program;
 }
 

@@ -68,6 +68,10 @@ export interface RuntimeConfig {
    * addresses it refuses by default (host, host:port, host:port-port, CIDR; comma-separated).
    */
   fetchAllow: FetchAllowEntry[];
+  /** AGENTBUS_MEMORY_DIR: where approved rule files live (default <root>/context/memory). */
+  memoryDir: string;
+  /** AGENTBUS_REVIEW_SECURE_COOKIES=1: Secure cookies for the review UI even on loopback http. */
+  reviewSecureCookies: boolean;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -117,6 +121,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     httpHost: overrides.httpHost ?? env.AGENTBUS_HTTP_HOST ?? "127.0.0.1",
     httpPort: overrides.httpPort ?? (env.AGENTBUS_HTTP_PORT === "0" ? 0 : positiveInt(env, "AGENTBUS_HTTP_PORT", 8080)),
     fetchAllow: overrides.fetchAllow ?? parseFetchAllow(env.AGENTBUS_FETCH_ALLOW),
+    memoryDir: resolve(root, overrides.memoryDir ?? env.AGENTBUS_MEMORY_DIR ?? join("context", "memory")),
+    reviewSecureCookies: overrides.reviewSecureCookies ?? env.AGENTBUS_REVIEW_SECURE_COOKIES === "1",
   };
 }
 

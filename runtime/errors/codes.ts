@@ -77,6 +77,20 @@ export const ERROR_CODES = {
   AUDIT_UNFLUSHED: internal,
   AUDIT_EVENT_INVALID: internal,
   AUDIT_TREE_MISSING: internal,
+  // Reviewing rules.
+  FORBIDDEN: { http: 403, exit: EXIT.failed },
+  CSRF_REFUSED: { http: 403, exit: EXIT.failed },
+  RATE_LIMITED: { http: 429, exit: EXIT.failed },
+  /** The rule changed since the reviewer read it: reload and decide on what is there now. */
+  RULE_CHANGED: { http: 409, exit: EXIT.failed },
+  /** The decision does not fit the rule's state (e.g. retiring a pending rule). */
+  RULE_STATE: { http: 409, exit: EXIT.failed },
+  RULE_INVALID: { http: 422, exit: EXIT.failed },
+  RULE_PATH_REFUSED: internal,
+  RULE_HASH_MISMATCH: internal,
+  WEAK_PASSWORD: { http: 400, exit: EXIT.usage },
+  ACCOUNT_EXISTS: { http: 409, exit: EXIT.failed },
+  AUDIT_REQUIRED: internal,
   // The learning loop's records.
   ID_DAY_INVALID: internal,
   IDS_EXHAUSTED: internal,

@@ -22,6 +22,11 @@ export interface HttpAppOptions {
   health?: () => { ok: boolean };
   /** Components' routes, served under /api behind the token. */
   routes?: express.Router[];
+  /**
+   * Components' own mounts (the review UI, /api/rules, /admin/queues), made before the API token
+   * check and its 404: they bring their own login.
+   */
+  mounts?: Array<(app: express.Express) => void>;
 }
 
 export function createHttpApp(service: RequestService, options: HttpAppOptions): express.Express {
@@ -33,6 +38,7 @@ export function createHttpApp(service: RequestService, options: HttpAppOptions):
     if (!health.ok) res.set("Retry-After", String(RETRY_AFTER_S));
     res.status(health.ok ? 200 : 503).json(health);
   });
+  for (const mount of options.mounts ?? []) mount(app);
   app.use("/api", requireToken(options.token), express.json({ limit: BODY_LIMIT_BYTES }));
   // A session id with a NUL (%00) or a lone surrogate cannot name a session, and Postgres would
   // refuse the query: say so instead of failing the lookup.

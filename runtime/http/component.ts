@@ -3,6 +3,7 @@
  * the workers, so a taken port stops the start), serves the request API and every other component's
  * routes under /api behind the token, and stops listening when closed.
  */
+import type { Express } from "express";
 import type { ComponentHost, RuntimeComponent } from "../component.ts";
 import { startHttpServer, type HttpServerHandle } from "./server.ts";
 
@@ -27,12 +28,14 @@ export function httpComponent(options: HttpComponentOptions): HttpComponent {
     },
     async start(runtime: ComponentHost) {
       const routes = runtime.components.flatMap((c) => (c.routes ? [c.routes()] : []));
+      const mounts = runtime.components.flatMap((c) => (c.mount ? [(app: Express) => c.mount?.(app)] : []));
       server = await startHttpServer(runtime.requestService(), {
         host: options.host ?? runtime.config.httpHost,
         port: options.port ?? runtime.config.httpPort,
         token: options.token,
         logger: runtime.logger,
         routes,
+        mounts,
         health: () => runtime.health(),
       });
     },

@@ -4,7 +4,7 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import { InfrastructureError } from "../errors/index.ts";
-import { createHttpApp } from "./app.ts";
+import { createHttpApp, type HttpAppOptions } from "./app.ts";
 import type { RequestService } from "./request-service.ts";
 
 export interface HttpServerHandle {
@@ -14,7 +14,7 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(
   service: RequestService,
-  options: { host: string; port: number; token: string; logger?: Logger; routes?: Router[]; health?: () => { ok: boolean } },
+  options: { host: string; port: number; token: string; logger?: Logger; routes?: Router[]; health?: () => { ok: boolean }; mounts?: HttpAppOptions["mounts"] },
 ): Promise<HttpServerHandle> {
   const { host: _host, port: _port, ...appOptions } = options;
   const server: Server = createServer(createHttpApp(service, appOptions));

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, readdirSync
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
-import { SchemaRegistry } from "./registry.ts";
+import { SCHEMA_BASE, SchemaRegistry } from "./registry.ts";
 
 const HEADER = "/* Generated from schemas/ by `npm run gen:types`. Do not edit by hand. */\n";
 export const GENERATED_DIR = join(dirname(fileURLToPath(import.meta.url)), "generated");
@@ -39,6 +39,9 @@ export async function renderTypes(registry = new SchemaRegistry()): Promise<Map<
       declareExternallyReferenced: true,
       unreachableDefinitions: false,
       maxItems: -1,
+      // A $ref to another agentbus schema (memory-rule → learning_report's effect) is read from
+      // the registry, never fetched.
+      $refOptions: { resolve: { http: false, agentbus: { order: 1, canRead: (file: { url: string }) => file.url.startsWith(SCHEMA_BASE), read: (file: { url: string }) => JSON.stringify(registry.schemas().find((r) => r.id === file.url.split("#")[0])?.schema ?? {}) } } },
     });
     const mod = moduleName(record.file);
     files.set(`${mod}.ts`, HEADER + ts);

@@ -5,9 +5,11 @@
 import type { Issue } from "../errors/index.ts";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 
-export const AUDIT_OUTCOMES = ["published", "delivered", "rejected", "dead_lettered", "completed"] as const;
+export const AUDIT_OUTCOMES = ["published", "delivered", "rejected", "dead_lettered", "completed", "rule_decision"] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
+/** Chain of the review decisions on memory rules (runtime/review); no session id can start with '_'. */
+export const RULES_CHAIN = "_rules";
 /** Chain of the messages so broken that they name no usable session. */
 export const UNSESSIONED = "_unsessioned";
 /** prev_hash of the first row of every chain. */

@@ -37,7 +37,8 @@ export function sessionHint(
   recordedAt: string,
   reasons: readonly { message: string }[] = [],
 ): SessionHint | null {
-  if (!sessionId || !envelope) return null;
+  // A rule decision is not a message of a session: it never opens or finishes one.
+  if (!sessionId || !envelope || outcome === "rule_decision") return null;
   const metadata = record(envelope.metadata);
   const seq = metadata?.sequence_number;
   let final: SessionHint["final"] = null;

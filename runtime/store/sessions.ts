@@ -125,7 +125,7 @@ export async function getTrace(db: Db, sessionId: string): Promise<TraceEntry[]>
 }
 
 /** Within one instant, the order events of one message happen in. */
-const OUTCOME_ORDER: Record<AuditOutcome, number> = { published: 0, delivered: 1, rejected: 2, dead_lettered: 3, completed: 4 };
+const OUTCOME_ORDER: Record<AuditOutcome, number> = { published: 0, delivered: 1, rejected: 2, dead_lettered: 3, completed: 4, rule_decision: 5 };
 
 /**
  * The session's audit rows recorded after row `afterId`, in the order they were written (for

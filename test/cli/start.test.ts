@@ -70,7 +70,7 @@ describe("agentbus start on a free port", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(stderr.indexOf("HTTP API on")).toBeLessThan(stderr.indexOf("agentbus running"));
-      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
+      expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ ok: true, store: { available: true }, redis: { available: true } });
     } finally {
       child.kill("SIGTERM");
     }

@@ -10,6 +10,8 @@ import { httpComponent } from "../../http/component.ts";
 import { agentsComponent } from "../../agents/component.ts";
 import { maintenanceComponent } from "../../audit/component.ts";
 import { assertPortFree } from "../../http/server.ts";
+import { reviewComponent } from "../../review/component.ts";
+import { rulesComponent } from "../../rules/component.ts";
 
 export function registerStart(program: Command): void {
   program
@@ -33,17 +35,21 @@ export function registerStart(program: Command): void {
       // A taken port is found before anything starts, and the API listens before any worker runs:
       // a server without its API would look alive while nobody can reach it.
       if (serveHttp) await assertPortFree(config.httpHost, port);
-      // Components start in this order and a failure anywhere closes everything opened so far.
+      // Components start in this order and a failure anywhere closes everything opened so far:
+      // the rules first (agents read them), the review UI before the HTTP API that mounts it, and
+      // the API before any worker runs.
       const apiToken = serveHttp ? resolveApiToken(config.dataDir, config.apiToken) : undefined;
       const http = apiToken ? httpComponent({ token: apiToken.token, port }) : undefined;
+      const rules = rulesComponent(config, logger);
       const runtime = await Runtime.open({
         config,
         logger,
         mayStartEmbeddedRedis: true,
-        components: [...(http ? [http] : []), agentsComponent(names), maintenanceComponent()],
+        rules: rules.loader.rulesFor,
+        components: [rules, ...(http && apiToken ? [reviewComponent({ apiToken: apiToken.token, loader: rules.loader }), http] : []), agentsComponent(names), maintenanceComponent()],
       });
       const apiUrl = http?.url;
-      if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source})`);
+      if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source}); review UI on ${apiUrl}/review`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -52,6 +58,7 @@ export function registerStart(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: finishing jobs in progress, then stopping`);
+        rules.loader.close();
         runtime.close().then(
           () => process.exit(0),
           (err: unknown) => {

@@ -1,8 +1,9 @@
 /* Generated from schemas/ by `npm run gen:types`. Do not edit by hand. */
 /**
- * Machine-readable form of the instruction, applied by the deterministic agents.
+ * The same effect vocabulary as a proposal's (one definition, in the learning report schema).
  */
-export type RuleEffect = NoRetryEffect | InsertBeforeEffect | MaxAttemptsEffect | PreferOrderEffect;
+export type RuleEffect =
+  NoRetryEffect | InsertBeforeEffect | MaxAttemptsEffect | PreferOrderEffect | DedupeEffect | FlagSourceConflictEffect;
 
 /**
  * An approved memory rule as written to context/memory/ by the approval path (and only by it).
@@ -35,7 +36,10 @@ export interface MemoryRule {
   confidence_score: number;
   evidence?: RuleEvidence;
   effect?: RuleEffect;
-  status: "approved" | "retired";
+  /**
+   * Only approved rules have a file: retiring a rule removes it.
+   */
+  status: "approved";
   /**
    * Starts at 1; every edit, retirement or rollback adds one.
    */
@@ -45,6 +49,14 @@ export interface MemoryRule {
    */
   approved_by: string;
   approved_at: string;
+  /**
+   * sha256 (hex) of the canonical JSON of {rule_id, target_agent, trigger_condition, instruction, rationale, effect}: what the approval is bound to. A file whose text no longer hashes to it was edited by hand and is not applied.
+   */
+  content_hash: string;
+  /**
+   * Share of sessions the rule applies to (chosen by a hash of rule id and session id); absent means 100.
+   */
+  rollout_percent?: number;
   /**
    * The memory_summary batch whose learning report proposed the rule.
    */
@@ -110,6 +122,10 @@ export interface InsertBeforeEffect {
    * ... insert a task with this capability.
    */
   insert: string;
+  /**
+   * Optional: only for requests of this category.
+   */
+  category?: string;
 }
 /**
  * Cap the attempts for tasks that match.
@@ -128,6 +144,35 @@ export interface PreferOrderEffect {
    * @maxItems 100
    */
   order: [string, string, ...string[]];
+  /**
+   * Optional: only for requests of this category.
+   */
+  category?: string;
+}
+/**
+ * Plan at most one task of this capability per distinct input.
+ */
+export interface DedupeEffect {
+  op: "dedupe";
+  capability: string;
+}
+/**
+ * These sources are known to disagree on this subject: report it as a known conflict, not a new contradiction.
+ */
+export interface FlagSourceConflictEffect {
+  op: "flag_source_conflict";
+  /**
+   * The sources (domain, or capability for a source without one), sorted.
+   *
+   * @minItems 2
+   * @maxItems 10
+   */
+  sources: [string, string, ...string[]];
+  kind?: "fact" | "compute";
+  /**
+   * Hash of the subject the sources disagree on (the workflow records keep no subject text).
+   */
+  subject_key?: string;
 }
 export interface MemoryRuleHistoryEntry {
   version: number;

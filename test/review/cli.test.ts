@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../runtime/paths.ts";
+import { DATABASE_URL } from "../helpers/pg.ts";
+import { propose, proposedRule, startReview, type ReviewHarness } from "./helpers.ts";
+
+let h: ReviewHarness;
+beforeAll(async () => {
+  h = await startReview("review_cli");
+  await propose(h, [proposedRule(1), proposedRule(2)]);
+});
+afterAll(async () => h?.teardown());
+
+function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/agentbus.js"), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, LOG_LEVEL: "warn", DATABASE_URL, AGENTBUS_DB_SCHEMA: h.pg.schema, AGENTBUS_MEMORY_DIR: h.memory },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(stdin);
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const PASSWORD = "a long and unguessable passphrase";
+
+describe("agentbus admin and rules", () => {
+  it("creates an account from a password on stdin, refusing a weak one", async () => {
+    const weak = await cli(["admin", "create", "carol", "--role", "reviewer"], "short\n");
+    expect(weak.code).not.toBe(0);
+    expect(weak.stderr).toMatch(/at least 12/);
+    const ok = await cli(["admin", "create", "carol", "--role", "reviewer"], `${PASSWORD}\n`);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toMatch(/created reviewer carol/);
+  }, 60_000);
+
+  it("lists, approves with the same checks (wrong password refused), and retires", async () => {
+    const list = await cli(["rules", "list", "--state", "pending"], "");
+    expect(list.stdout).toContain("rule_20261121_01");
+    const wrong = await cli(["rules", "approve", "rule_20261121_01", "--as", "carol"], "not the password at all\n");
+    expect(wrong.code).not.toBe(0);
+    const ok = await cli(["rules", "approve", "rule_20261121_01", "--as", "carol", "--json"], `${PASSWORD}\n`);
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { decision: { action: string; actor: string } }).decision).toMatchObject({ action: "approve", actor: "carol" });
+    expect(existsSync(join(h.memory, "dispatch_agent", "rule_20261121_01.md"))).toBe(true);
+    const retire = await cli(["rules", "retire", "rule_20261121_01", "--as", "carol", "--reason", "done"], `${PASSWORD}\n`);
+    expect(retire.stdout).toMatch(/retire rule_20261121_01/);
+    expect(existsSync(join(h.memory, "dispatch_agent", "rule_20261121_01.md"))).toBe(false);
+    const show = await cli(["rules", "show", "rule_20261121_01"], "");
+    expect(show.stdout).toMatch(/retire\s+by carol/);
+  }, 90_000);
+});
