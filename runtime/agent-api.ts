@@ -11,6 +11,8 @@ export {
   type AgentContext,
   type AgentHandler,
   type AgentRecords,
+  type LearningRecords,
+  type MemoryBatch,
   type AgentReply,
   type ApprovedRule,
   type GovernanceDoc,

@@ -57,6 +57,8 @@ export interface AgentContext {
   state: SessionState;
   /** The system of record, as far as agents may see it (requires the store). */
   records: AgentRecords;
+  /** The learning loop's records: memory batches and the proposal queue (requires the store). */
+  learning: LearningRecords;
   /** The capabilities this deployment offers (what the planner chains and the action agent runs). */
   capabilities: CapabilityCatalog;
 }
@@ -65,6 +67,31 @@ export interface AgentContext {
 export interface SessionState {
   get<T>(key: string): Promise<T | undefined>;
   update<T>(key: string, fn: (current: T | undefined) => T | Promise<T>): Promise<T>;
+}
+
+/** What the memory and learning agents may do with the learning loop's records. */
+export interface LearningRecords {
+  /** Opens (or resumes) a batch over every unclaimed workflow record finished before `cutoff`; null when none wait. */
+  claimBatch(options: { trigger: "schedule" | "threshold" | "manual"; cutoff: Date; day: string }): Promise<MemoryBatch | null>;
+  /** Batches claimed but never summarised (a build that stopped half-way). */
+  unsummarisedBatches(): Promise<MemoryBatch[]>;
+  /** The batch's records, one page at a time. */
+  batchPages(batchId: string, pageSize?: number): AsyncIterable<Array<ContentTypeMap["workflow_record"]>>;
+  saveBatchSummary(batchId: string, summary: ContentTypeMap["memory_summary"]): Promise<void>;
+  /** Workflow records no batch has claimed yet. */
+  unbatchedRecords(): Promise<number>;
+  /** Pattern keys the proposal queue holds (except those `exceptBatch` itself proposed). */
+  knownPatterns(keys: readonly string[], exceptBatch?: string): Promise<Set<string>>;
+  /** Stores a report's rules as pending proposals; returns pattern key → the queue's rule id. */
+  submitReport(report: ContentTypeMap["learning_report"]["learning_report"], options: { day: string; reportMessageId: string }): Promise<{ ids: Map<string, string>; proposed: string[]; reobserved: string[] }>;
+}
+
+export interface MemoryBatch {
+  batch_id: string;
+  trigger: "schedule" | "threshold" | "manual";
+  records: number;
+  period_from: Date | null;
+  period_to: Date | null;
 }
 
 export interface AgentRecords {

@@ -10,10 +10,13 @@ import type { AgentStateStore } from "../store/agent-state.ts";
 import type { Db } from "../store/db.ts";
 import { getSession } from "../store/sessions.ts";
 import { insertWorkflowRecord, type WorkflowRecordInput } from "../store/workflow-records.ts";
-import type { AgentContext, AgentRecords, ApprovedRule, SessionState } from "./handler.ts";
+import { batchPages, claimBatch, saveBatchSummary, unbatchedRecords, unsummarisedBatches } from "../store/memory-batches.ts";
+import { knownPatterns, submitReport } from "../store/proposals.ts";
+import type { ContentTypeMap } from "../schemas/generated/index.ts";
+import type { AgentContext, AgentRecords, ApprovedRule, LearningRecords, SessionState } from "./handler.ts";
 import type { LoadedAgent } from "./loader.ts";
 
-export type AgentServices = Pick<AgentContext, "llm" | "state" | "records" | "capabilities">;
+export type AgentServices = Pick<AgentContext, "llm" | "state" | "records" | "learning" | "capabilities">;
 
 export interface ServicesFactory {
   forMessage(agent: LoadedAgent, message: Envelope, rules: readonly ApprovedRule[]): AgentServices;
@@ -35,6 +38,7 @@ export function createServices(options: ServicesOptions): ServicesFactory {
         capabilities: options.capabilities ?? NO_CAPABILITIES,
         state: options.store ? sessionState(options.store.state, agent.name, session) : missingStore<SessionState>("state"),
         records: options.store ? records(options.store.db, session) : missingStore<AgentRecords>("records"),
+        learning: options.store ? learningRecords(options.store.db) : missingStore<LearningRecords>("learning"),
       };
     },
   };
@@ -57,6 +61,21 @@ function records(db: Db, sessionId: string): AgentRecords {
       const s = await getSession(db, sessionId);
       return s ? { session_id: s.sessionId, request_id: s.requestId, started_at: s.startedAt.toISOString() } : null;
     },
+  };
+}
+
+function learningRecords(db: Db): LearningRecords {
+  return {
+    claimBatch: (o) => claimBatch(db, o),
+    unsummarisedBatches: () => unsummarisedBatches(db),
+    batchPages: async function* (batchId, pageSize) {
+      // Stored records passed the workflow_record schema on the way in.
+      for await (const page of batchPages(db, batchId, pageSize)) yield page.map((r) => r.record as unknown as ContentTypeMap["workflow_record"]);
+    },
+    saveBatchSummary: (batchId, summary) => saveBatchSummary(db, batchId, summary),
+    unbatchedRecords: () => unbatchedRecords(db),
+    knownPatterns: async (keys, exceptBatch) => new Set((await knownPatterns(db, keys, exceptBatch === undefined ? {} : { exceptBatch })).keys()),
+    submitReport: (report, o) => submitReport(db, { report, day: o.day, report_message_id: o.reportMessageId }),
   };
 }
 

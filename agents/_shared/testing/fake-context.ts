@@ -2,7 +2,7 @@
  * An AgentContext without Redis or Postgres, for calling a handler directly: state and records in
  * memory, a manual clock, and whatever LLM the test hands in. The bus tests use the real thing.
  */
-import type { AgentContext, AgentRecords, HandlerResult, AgentReply } from "../../../runtime/agents/handler.ts";
+import type { AgentContext, AgentRecords, HandlerResult, AgentReply, LearningRecords } from "../../../runtime/agents/handler.ts";
 import { ManualClock } from "../../../runtime/envelope/clock.ts";
 import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.ts";
 import type { Envelope, EnvelopeStatus } from "../../../runtime/envelope/types.ts";
@@ -52,6 +52,8 @@ export function fakeContext(options: FakeOptions): FakeContext {
     idempotencyKey: options.message.message_id,
     registry: schemaRegistry(),
     retryPolicy: { ...DEFAULT_TASK_RETRY },
+    // Unit tests of the request agents never reach the learning records; the learning tests use the store.
+    learning: new Proxy({} as LearningRecords, { get: (_t, prop) => () => Promise.reject(new Error(`fake context has no learning records (${String(prop)})`)) }),
     llm: options.llm ?? null,
     state: {
       get: async <T>(key: string) => structuredClone(stateStore.get(key)) as T | undefined,
