@@ -127,6 +127,11 @@ export interface AgentReply<C extends ReplyContent = ReplyContent> {
   compliance_notes?: string[];
   /** Deliver after this many ms (e.g. a retry's backoff). */
   delay_ms?: number;
+  /**
+   * What the reply says it acted on (`input.content`), when not the whole incoming content: the
+   * learning agent names its batch ({batch_size, audit_file}) as the learning agent spec has it.
+   */
+  input_content?: JsonObject;
 }
 
 /** null or [] means "nothing to send now" (e.g. waiting for more results). */

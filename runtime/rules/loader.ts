@@ -173,6 +173,7 @@ export class RulesLoader {
     if (issues.length > 0) {
       return { status: { ...base, state: "invalid", message: `does not match the memory-rule schema: ${issues.slice(0, 3).map((i) => `${i.pointer || "/"} ${i.message}`).join("; ")}` } };
     }
+    // The memory-rule schema just passed: this is its type.
     const rule = value as unknown as MemoryRule;
     const ids = { rule_id: rule.rule_id, target_agent: rule.target_agent, version: rule.version };
     if (!isTargetAgent(agent) || agent !== rule.target_agent || name !== `${rule.rule_id}.md` || !RULE_ID_PATTERN.test(rule.rule_id)) {
@@ -190,6 +191,7 @@ export class RulesLoader {
       target_agent: rule.target_agent,
       trigger_condition: rule.trigger_condition,
       instruction: rule.instruction,
+      // An effect is a JSON object of the schema's effect vocabulary; ApprovedRule keeps it untyped.
       ...(rule.effect ? { effect: rule.effect as unknown as JsonObject } : {}),
       path: base.path,
       version: rule.version,

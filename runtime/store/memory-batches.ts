@@ -62,7 +62,12 @@ export async function claimBatch(db: Db, options: ClaimOptions): Promise<MemoryB
          ORDER BY finished_at, session_id LIMIT ${chunk} FOR UPDATE SKIP LOCKED)`,
       [batch.batch_id, batch.cutoff.toISOString()],
     );
-    if ((claimed.rowCount ?? 0) < chunk) break;
+    if ((claimed.rowCount ?? 0) === chunk) continue;
+    // A short chunk may only mean another claimer holds the rest: close the window only when no
+    // unclaimed record before the cutoff is left, so the count below is the batch's final one.
+    const left = await db.query(`SELECT 1 FROM ${records} WHERE batch_id IS NULL AND finished_at < $1 LIMIT 1`, [batch.cutoff.toISOString()]);
+    if (left.rowCount === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
   }
   const closed = await db.query<BatchRow>(
     `UPDATE ${batches} b SET state = 'claimed', records = s.n, period_from = s.lo, period_to = s.hi

@@ -31,7 +31,7 @@ export function buildReplies(options: { gateway: Gateway; clock: Clock; timezone
         const envelope = buildEnvelope(
           {
             sender: { name: agent.name, type: agent.spec.type, abbr: agent.abbr },
-            input: { source: incoming.agent.name, content: incoming.output.content },
+            input: { source: incoming.agent.name, content: reply.input_content ?? incoming.output.content },
             output: { content_type: reply.content_type, content: reply.content },
             next_agent: { name: reply.next_agent, reason: reply.reason ?? `${agent.name} → ${reply.next_agent}` },
             metadata: {
