@@ -86,7 +86,8 @@ describe("agentbus send and dead-letters", () => {
     expect(replay.code).toBe(0);
     await events.waitFor((e) => e.kind === "completed" && (e.envelope as Envelope).metadata.session_id === req.metadata.session_id);
     await expect(runtime.bus.deadLetters.get(refusal.dead_letter_id)).rejects.toThrow("not found");
-  });
+    // Four CLI processes, each starting tsx: on a loaded 2-core machine that alone can take 30 s.
+  }, 90_000);
 
   it("says clearly when no Redis can be reached (exit 3)", async () => {
     const r = await runCli([...bus, "dead-letters"], { REDIS_URL: "redis://127.0.0.1:1" });
