@@ -8,7 +8,7 @@ import { AgentbusError } from "../errors/index.ts";
 import { canonicalJson } from "./canonical.ts";
 import { BATCH_IDS, nextDailyIds } from "./daily-ids.ts";
 import { table, type Db } from "./db.ts";
-import type { StoredWorkflowRecord, WorkflowRecordInput } from "./workflow-records.ts";
+import { toStored, type StoredWorkflowRecord, type WorkflowRecordRow } from "./workflow-records.ts";
 
 export type BatchTrigger = "schedule" | "threshold" | "manual";
 export type BatchState = "claiming" | "claimed" | "summarised";
@@ -91,7 +91,7 @@ export async function* batchPages(db: Db, batchId: string, pageSize = 1000): Asy
       // The stored row's own timestamp: a JS Date would lose its microseconds.
       cursor = ` AND (finished_at, session_id) > (SELECT finished_at, session_id FROM ${records} WHERE session_id = $2)`;
     }
-    const r = await db.query<RecordRow>(`SELECT * FROM ${records} WHERE batch_id = $1${cursor} ORDER BY finished_at, session_id LIMIT ${Math.max(1, pageSize)}`, params);
+    const r = await db.query<WorkflowRecordRow>(`SELECT * FROM ${records} WHERE batch_id = $1${cursor} ORDER BY finished_at, session_id LIMIT ${Math.max(1, pageSize)}`, params);
     if (r.rows.length > 0) yield r.rows.map(toStored);
     const last = r.rows[r.rows.length - 1];
     if (!last || r.rows.length < pageSize) return;
@@ -131,33 +131,11 @@ export async function unbatchedRecords(db: Db): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
-interface BatchRow {
-  batch_id: string;
-  trigger: BatchTrigger;
-  state: BatchState;
-  cutoff: Date;
-  records: number;
-  period_from: Date | null;
-  period_to: Date | null;
-  created_at: Date;
-  summarised_at: Date | null;
-}
+type BatchRow = MemoryBatch;
 
-interface RecordRow {
-  session_id: string;
-  request_id: string;
-  status: string;
-  category: string | null;
-  started_at: Date;
-  finished_at: Date;
-  record: WorkflowRecordInput;
-}
 
 function toBatch(row: BatchRow): MemoryBatch {
   const { batch_id, trigger, state, cutoff, records, period_from, period_to, created_at, summarised_at } = row;
   return { batch_id, trigger, state, cutoff, records, period_from, period_to, created_at, summarised_at };
 }
 
-function toStored(row: RecordRow): StoredWorkflowRecord {
-  return { sessionId: row.session_id, requestId: row.request_id, status: row.status, category: row.category, startedAt: row.started_at, finishedAt: row.finished_at, record: row.record };
-}

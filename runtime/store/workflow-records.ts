@@ -37,7 +37,8 @@ export interface WindowQuery {
   category?: string;
 }
 
-interface Row {
+/** A workflow_records row as pg returns it. */
+export interface WorkflowRecordRow {
   session_id: string;
   request_id: string;
   status: string;
@@ -66,7 +67,7 @@ export async function insertWorkflowRecord(db: Db, record: WorkflowRecordInput):
 export async function listWorkflowRecords(db: Db, query: WindowQuery & { limit?: number }): Promise<StoredWorkflowRecord[]> {
   const { where, params } = windowFilter(query);
   params.push(Math.max(1, Math.min(query.limit ?? 1000, 10_000)));
-  const r = await db.query<Row>(`SELECT * FROM ${table(db, "workflow_records")} WHERE ${where} ORDER BY finished_at, session_id LIMIT $${params.length}`, params);
+  const r = await db.query<WorkflowRecordRow>(`SELECT * FROM ${table(db, "workflow_records")} WHERE ${where} ORDER BY finished_at, session_id LIMIT $${params.length}`, params);
   return r.rows.map(toStored);
 }
 
@@ -86,7 +87,7 @@ export async function* streamWindow(db: Db, from: Date, to: Date, options: { pag
       // Compare with the stored row itself: timestamptz has microseconds that a JS Date would lose.
       cursor = ` AND (finished_at, session_id) > (SELECT finished_at, session_id FROM ${records} WHERE session_id = $${params.length})`;
     }
-    const r = await db.query<Row>(`SELECT * FROM ${records} WHERE ${where}${cursor} ORDER BY finished_at, session_id LIMIT ${pageSize}`, params);
+    const r = await db.query<WorkflowRecordRow>(`SELECT * FROM ${records} WHERE ${where}${cursor} ORDER BY finished_at, session_id LIMIT ${pageSize}`, params);
     for (const row of r.rows) yield toStored(row);
     const last = r.rows[r.rows.length - 1];
     if (!last || r.rows.length < pageSize) return;
@@ -126,7 +127,7 @@ function check(record: WorkflowRecordInput): Issue[] {
   return issues;
 }
 
-function toStored(row: Row): StoredWorkflowRecord {
+export function toStored(row: WorkflowRecordRow): StoredWorkflowRecord {
   return {
     sessionId: row.session_id,
     requestId: row.request_id,
