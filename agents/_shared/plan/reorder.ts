@@ -6,16 +6,13 @@
 import { isReference, reference, type JsonValue, type PlanTask } from "./plan.ts";
 
 /**
- * The tasks in a dependency-respecting order where, among the tasks ready to be placed, the one whose
- * capability comes first in `order` goes first (capabilities not in `order` keep their place after
- * the ranked ones that are ready with them; ties keep plan order). Dispatch sends ready tasks in plan
- * order, so this is also the order they start in.
+ * The tasks in a dependency-respecting order where, among the tasks ready to be placed, the first in
+ * plan order goes next, except that a task of a capability in `order` gives way to a ready one whose
+ * capability comes earlier in `order` (tasks of other capabilities keep their place). Dispatch sends
+ * ready tasks in plan order, so this is also the order they start in.
  */
 export function preferOrder(tasks: readonly PlanTask[], order: readonly string[]): PlanTask[] {
-  const rank = (t: PlanTask): number => {
-    const i = order.indexOf(t.capability);
-    return i < 0 ? order.length : i;
-  };
+  const rank = (t: PlanTask): number => order.indexOf(t.capability);
   const placed = new Set<string>();
   const known = new Set(tasks.map((t) => t.task_id));
   const left = [...tasks];
@@ -23,7 +20,8 @@ export function preferOrder(tasks: readonly PlanTask[], order: readonly string[]
   while (left.length > 0) {
     const ready = left.filter((t) => t.depends_on.every((d) => placed.has(d) || !known.has(d)));
     if (ready.length === 0) return [...tasks]; // a cycle: validation reports it, nothing to reorder
-    const next = ready.reduce((best, t) => (rank(t) < rank(best) ? t : best));
+    const first = ready[0] as PlanTask;
+    const next = rank(first) < 0 ? first : ready.filter((t) => rank(t) >= 0).reduce((best, t) => (rank(t) < rank(best) ? t : best), first);
     out.push(next);
     placed.add(next.task_id);
     left.splice(left.indexOf(next), 1);
