@@ -4,7 +4,7 @@
  * recoverable flag); the dispatch agent decides about retries. The handler throws only when the
  * runtime itself is in trouble.
  */
-import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, summarize, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type SchemaRegistry, type TaskOutcome } from "../../runtime/agent-api.ts";
+import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, summarize, type AgentContext, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type SchemaRegistry, type TaskOutcome } from "../../runtime/agent-api.ts";
 
 import { dispatchEffects, matches } from "../_shared/plan/rules.ts";
 import { rulesInForce } from "../_shared/rules-in-force.ts";
@@ -44,7 +44,7 @@ export const handler = defineHandler<"task">(async (input, ctx) => {
   }
   // An approved no_retry rule for this agent: the failure goes back as not recoverable, so the
   // dispatch agent fails the task and skips its branch instead of retrying it.
-  const noRetry = noRetryRule(result, rulesInForce(ctx));
+  const noRetry = noRetryRule(result, ctx);
   if (noRetry && result.error) result = { ...result, error: { ...result.error, recoverable: false } };
   ctx.logger.debug({ task_id: task.task_id, capability: task.capability, attempt: task.attempt, error: result.error?.code }, "task executed");
   let out = reply(task, result);
@@ -113,9 +113,10 @@ function reply(task: Task, result: ActionResult): AgentReply {
 }
 
 /** The id of the first no_retry rule a recoverable failure matches (capability, error_code, domain). */
-function noRetryRule(result: ActionResult, rules: Parameters<typeof dispatchEffects>[0]): string | null {
+function noRetryRule(result: ActionResult, ctx: AgentContext): string | null {
   const e = result.error;
-  if (!e?.recoverable) return null;
+  if (!e?.recoverable) return null; // only a failure that would be retried is the rules' business
+  const rules = rulesInForce(ctx);
   const failure = { capability: result.capability, error_code: e.code, domain: result.domain?.toLowerCase() };
   return dispatchEffects(rules).find((r) => r.effect.op === "no_retry" && matches(r.effect.match, failure))?.rule_id ?? null;
 }

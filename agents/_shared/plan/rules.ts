@@ -41,7 +41,7 @@ export function planningEffects(rules: readonly Pick<ApprovedRule, "rule_id" | "
     const e = r.effect;
     const category = typeof e?.category === "string" && e.category.length > 0 ? { category: e.category } : {};
     if (e?.op === "insert_before" && isName(e.capability) && isName(e.insert)) out.push({ rule_id: r.rule_id, effect: { op: "insert_before", capability: e.capability, insert: e.insert, ...category } });
-    if (e?.op === "prefer_order" && Array.isArray(e.order) && e.order.length >= 2 && e.order.every(isName)) out.push({ rule_id: r.rule_id, effect: { op: "prefer_order", order: e.order as string[], ...category } });
+    if (e?.op === "prefer_order" && Array.isArray(e.order) && e.order.length >= 2 && e.order.every(isName)) out.push({ rule_id: r.rule_id, effect: { op: "prefer_order", order: e.order, ...category } });
     if (e?.op === "dedupe" && isName(e.capability)) out.push({ rule_id: r.rule_id, effect: { op: "dedupe", capability: e.capability } });
   }
   return out;
