@@ -41,6 +41,7 @@ describe("a no_retry rule for the action agent", () => {
   it("reports a matching failure as failed and not recoverable, naming the rule", async () => {
     const { result, notes, recoverable } = await run([noRetry()]);
     expect(result.error).toMatchObject({ code: "HTTP_503", recoverable: false });
+    expect(result.rules_applied).toEqual(["rule_20260101_21"]);
     expect(recoverable).toBe(false);
     expect(notes.join("\n")).toContain("rule rule_20260101_21");
   });
@@ -49,6 +50,7 @@ describe("a no_retry rule for the action agent", () => {
     for (const rules of [[], [noRetry({}, { capability: "fetch", domain: "c.example" })], [noRetry({ target_agent: "dispatch_agent" })], [noRetry({ rollout_percent: 0.01 })]]) {
       const { result, notes } = await run(rules);
       expect(result.error).toMatchObject({ code: "HTTP_503", recoverable: true });
+      expect(result.rules_applied).toBeUndefined();
       expect(notes.join("\n")).not.toContain("rule_20260101_21");
     }
   });

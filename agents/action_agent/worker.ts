@@ -45,7 +45,7 @@ export const handler = defineHandler<"task">(async (input, ctx) => {
   // An approved no_retry rule for this agent: the failure goes back as not recoverable, so the
   // dispatch agent fails the task and skips its branch instead of retrying it.
   const noRetry = noRetryRule(result, ctx);
-  if (noRetry && result.error) result = { ...result, error: { ...result.error, recoverable: false } };
+  if (noRetry && result.error) result = { ...result, error: { ...result.error, recoverable: false }, rules_applied: [noRetry] };
   ctx.logger.debug({ task_id: task.task_id, capability: task.capability, attempt: task.attempt, error: result.error?.code }, "task executed");
   let out = reply(task, result);
   if (noRetry) out = { ...out, compliance_notes: [...(out.compliance_notes ?? []), `rule ${noRetry}: failure reported with recoverable=false so the branch is skipped, not retried`] };

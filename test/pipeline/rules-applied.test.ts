@@ -56,4 +56,11 @@ describe("approved rules in a session", () => {
     expect(record!.tasks.filter((t) => t.status === "skipped")).toHaveLength(2);
     expect([...record!.rules_applied!].sort()).toEqual(["rule_20260101_31", "rule_20260101_32"]);
   });
+
+  it("an action agent no_retry rule makes the failure final and reaches the workflow record", async () => {
+    rules = [noRetry("rule_20260101_35", "action_agent")];
+    const { record } = await p.run(`Summarize ${busyUrl()}`, 60_000);
+    expect(record!.tasks.find((t) => t.capability === "fetch")).toMatchObject({ status: "failed", attempts: 1, recoverable: false });
+    expect(record!.rules_applied).toEqual(["rule_20260101_35"]);
+  });
 });
