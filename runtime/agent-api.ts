@@ -21,6 +21,9 @@ export {
   type SessionState,
 } from "./agents/handler.ts";
 
+// Rollout: an approved rule with rollout_percent applies to that share of sessions, decided by session id.
+export { inRollout } from "./rules/rollout.ts";
+
 // Errors: throw HandlerError for a failure with a stable code, DeferredError to put the message back
 // after a delay without using an attempt.
 export { AgentbusError, DeferredError, HandlerError, isAgentbusError, isDeferredError, summarize, type Issue } from "./errors/index.ts";

@@ -4,7 +4,10 @@
  * recoverable flag); the dispatch agent decides about retries. The handler throws only when the
  * runtime itself is in trouble.
  */
-import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, summarize, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type SchemaRegistry, type TaskOutcome } from "../../runtime/agent-api.ts";
+import { DeferredError, defineHandler, domainOfInputs, enterLane, executeTask, laneRetryDelayMs, normalizeDeep, normalizeText, summarize, type AgentContext, type AgentReply, type Capability, type ContentTypeMap, type Issue, type ResourceRef, type SchemaRegistry, type TaskOutcome } from "../../runtime/agent-api.ts";
+
+import { dispatchEffects, matches } from "../_shared/plan/rules.ts";
+import { rulesInForce } from "../_shared/rules-in-force.ts";
 
 type Task = ContentTypeMap["task"];
 type ActionResult = ContentTypeMap["action_result"];
@@ -39,8 +42,13 @@ export const handler = defineHandler<"task">(async (input, ctx) => {
     const error = { code: "OUTPUT_INVALID", message: `${task.capability} produced outputs that cannot be sent: ${summarize(issues)}`, recoverable: false };
     result = actionResult(task, { outputs: {}, duration_ms: outcome.duration_ms, ...(outcome.domain ? { domain: outcome.domain } : {}), error }, refs);
   }
+  // An approved no_retry rule for this agent: the failure goes back as not recoverable, so the
+  // dispatch agent fails the task and skips its branch instead of retrying it.
+  const noRetry = noRetryRule(result, ctx);
+  if (noRetry && result.error) result = { ...result, error: { ...result.error, recoverable: false }, rules_applied: [noRetry] };
   ctx.logger.debug({ task_id: task.task_id, capability: task.capability, attempt: task.attempt, error: result.error?.code }, "task executed");
-  const out = reply(task, result);
+  let out = reply(task, result);
+  if (noRetry) out = { ...out, compliance_notes: [...(out.compliance_notes ?? []), `rule ${noRetry}: failure reported with recoverable=false so the branch is skipped, not retried`] };
   if (normalized === 0) return out;
   const note = `${normalized} character(s) of fetched or generated text normalised before entering this message (NUL removed, lone surrogates replaced with U+FFFD, as runtime/envelope/text.ts rules)`;
   return { ...out, compliance_notes: [...(out.compliance_notes ?? []), note] };
@@ -102,6 +110,15 @@ function reply(task: Task, result: ActionResult): AgentReply {
     reasoning: `${task.capability} failed with ${e.code} (${e.recoverable ? "recoverable: a retry may succeed" : "not recoverable: a retry would fail the same way"})${wait}`,
     compliance_notes: [`failure reported to ${DISPATCH} with recoverable=${e.recoverable}; retrying is the dispatch agent's decision`],
   };
+}
+
+/** The id of the first no_retry rule a recoverable failure matches (capability, error_code, domain). */
+function noRetryRule(result: ActionResult, ctx: AgentContext): string | null {
+  const e = result.error;
+  if (!e?.recoverable) return null; // only a failure that would be retried is the rules' business
+  const rules = rulesInForce(ctx);
+  const failure = { capability: result.capability, error_code: e.code, domain: result.domain?.toLowerCase() };
+  return dispatchEffects(rules).find((r) => r.effect.op === "no_retry" && matches(r.effect.match, failure))?.rule_id ?? null;
 }
 
 /** The URLs a task was given, as source references (fetch's page, for instance). */

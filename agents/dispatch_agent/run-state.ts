@@ -92,6 +92,8 @@ export function applyResult(run: PlanRun, result: ActionResult, messageId: strin
     notes.push(`stale result for ${key} ignored (task is ${task.status}, attempt ${task.attempts})`);
   } else {
     run.applied.push(key);
+    // Rules the action agent applied (a no_retry that made the failure final) count for the session too.
+    for (const id of result.rules_applied ?? []) if (!run.rules_applied.includes(id)) run.rules_applied.push(id);
     task.duration_ms += result.duration_ms;
     if (result.domain) task.domain = result.domain;
     if (!result.error) {

@@ -8,6 +8,7 @@
  */
 import { defineHandler, HandlerError, type ActionResult, type AgentContext, type AgentReply, type HandlerInput, type HandlerResult } from "../../runtime/agent-api.ts";
 import { describeIssues, dispatchEffects, validatePlan, type Plan } from "../_shared/plan/index.ts";
+import { rulesInForce } from "../_shared/rules-in-force.ts";
 import { applyPlan, applyResult, buildReport, taskContent, tally, type Applied, type PlanRun, type RetryPolicy } from "./run-state.ts";
 
 const stateKey = (planId: string): string => `plan:${planId}`;
@@ -37,7 +38,7 @@ async function onPlan(plan: Plan, ctx: AgentContext): Promise<HandlerResult> {
 }
 
 async function onResult(result: ActionResult, ctx: AgentContext): Promise<HandlerResult> {
-  const policy: RetryPolicy = { ...ctx.retryPolicy, rules: dispatchEffects(ctx.rules) };
+  const policy: RetryPolicy = { ...ctx.retryPolicy, rules: dispatchEffects(rulesInForce(ctx)) };
   let applied: Applied | undefined;
   const run = await ctx.state.update<PlanRun>(stateKey(result.plan_id), (current) => {
     if (!current) throw new HandlerError("PLAN_UNKNOWN", `result for ${result.task_id} names plan ${result.plan_id}, which this session never started`);

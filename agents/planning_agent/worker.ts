@@ -3,11 +3,12 @@
  * twice: to COMPLETE (the session's answer) and to memory_agent (which records the failed session,
  * the user_request riding along as input.content). Without an LLM it plans by capability types;
  * with one it asks for a plan as JSON and validates it, falling back to the type planner when the
- * LLM's plan is not usable. Approved insert_before rules are applied to whichever plan wins, and the
+ * LLM's plan is not usable. Approved rules in force (insert_before, prefer_order, dedupe) are applied to whichever plan wins, and the
  * result is validated again.
  */
 import { defineHandler, isAgentbusError, type AgentContext, type AgentReply, type JsonObject, type UserRequest } from "../../runtime/agent-api.ts";
 import { applyPlanningRules, describeIssues, validatePlan, type Plan } from "../_shared/plan/index.ts";
+import { rulesInForce } from "../_shared/rules-in-force.ts";
 import { planPrompt } from "./planner/llm-prompt.ts";
 import { categoryForPlan, planByTypes, type TypePlanResult } from "./planner/type-planner.ts";
 
@@ -37,7 +38,7 @@ export const handler = defineHandler<"user_request">(async (input, ctx) => {
     plan = typed.plan;
   }
 
-  const ruled = applyPlanningRules(plan, ctx.rules, ctx.capabilities);
+  const ruled = applyPlanningRules(plan, rulesInForce(ctx), ctx.capabilities);
   notes.push(...ruled.notes);
   const recheck = validatePlan(ruled.plan, ctx.capabilities);
   if (recheck.ok) plan = ruled.plan;

@@ -6,12 +6,14 @@
 import { defineHandler, isAgentbusError, normalizedCharsOf, type AgentContext, type AgentReply, type EnvelopeStatus } from "../../runtime/agent-api.ts";
 import { synthesisPrompt, withLlmAnswer } from "./synthesis/llm.ts";
 import type { DispatchReport } from "../_shared/report.ts";
+import { rulesInForce } from "../_shared/rules-in-force.ts";
+import { conflictRules } from "./synthesis/known-conflicts.ts";
 import { synthesize, type Synthesis, type SynthesisResult } from "./synthesis/synthesize.ts";
 
 export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
   const report: DispatchReport = input.content;
-  let result = synthesize(report);
-  const notes: string[] = [];
+  let result = synthesize(report, conflictRules(rulesInForce(ctx)));
+  const notes: string[] = [...new Set(result.known.map((k) => k.rule_id))].map((id) => `rule ${id}: results from its sources reported as a known source conflict (confidence lowered as for any contradiction)`);
   if (ctx.llm) {
     const written = await llmSynthesis(ctx, report, result);
     if (written.result) result = written.result;

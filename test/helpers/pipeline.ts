@@ -1,7 +1,7 @@
 /** Whole sessions through the real agents in agents/, against the local demo site. */
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
-import type { Runtime } from "../../runtime/runtime.ts";
+import type { Runtime, RuntimeOptions } from "../../runtime/runtime.ts";
 import type { SessionView } from "../../runtime/http/request-service.ts";
 import { startDemoSite, type DemoSite } from "../../runtime/demo/site.ts";
 import { TEST_FETCH_ALLOW } from "../capabilities/helpers.ts";
@@ -26,9 +26,10 @@ export interface WorkflowRecordLike {
   plan: Array<{ task_id: string; capability: string; depends_on: string[] }>;
   tasks: Array<{ task_id: string; capability: string; status: string; attempts: number; error_code?: string; domain?: string; recoverable: boolean; duration_ms?: number }>;
   request: { text: string; category: string };
+  rules_applied?: string[];
 }
 
-export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions; databaseUrl?: string } = {}): Promise<Pipeline> {
+export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions; databaseUrl?: string; rules?: RuntimeOptions["rules"] } = {}): Promise<Pipeline> {
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
@@ -37,6 +38,7 @@ export async function openPipeline(name: string, options: { agents?: string[]; f
   const { runtime, events } = await openTestRuntime(prefix, {
     dbSchema: schema,
     config,
+    ...(options.rules ? { rules: options.rules } : {}),
     ...(options.fetch ? { capabilities: builtinCapabilities({ fetch: { allow: TEST_FETCH_ALLOW, ...options.fetch } }) } : {}),
   });
   runtime.startAgents(options.agents);

@@ -7,6 +7,7 @@
  */
 import type { ContentTypeMap } from "../../../runtime/agent-api.ts";
 import { checkFacts, type Corroboration } from "./contradictions.ts";
+import { knownConflicts, type ConflictRule, type KnownConflict } from "./known-conflicts.ts";
 import { clip, consumedTasks, hasEdges, isRecord, outcomeOf, skipReason, type DispatchReport, type ReportOutcome, type TaskReport } from "../../_shared/report.ts";
 import { CUT_FACTOR, NEGATIVE_ON_CUT_CEILING, cutLines, cutsByTask, notFoundOnCut, type Cut } from "./truncation.ts";
 
@@ -22,6 +23,8 @@ export interface SynthesisResult {
   reasoning: string;
   /** Whether results rest on cut inputs, and whether a "not found" does; the lines saying so. */
   cuts: CutState;
+  /** Contradictions an approved flag_source_conflict rule explains. */
+  known: KnownConflict[];
 }
 
 export interface CutState {
@@ -53,9 +56,10 @@ const EXPLAINED: Record<string, string> = {
   BUDGET_EXCEEDED: "token budget exceeded",
 };
 
-export function synthesize(report: DispatchReport): SynthesisResult {
+export function synthesize(report: DispatchReport, conflictRules: readonly ConflictRule[] = []): SynthesisResult {
   const outcome = outcomeOf(report);
   const { contradictions, corroborations } = checkFacts(report);
+  const known = knownConflicts(report, contradictions, conflictRules);
   const consumed = intermediateTasks(report);
   const cutsOf = cutsByTask(report);
   const findings: Finding[] = [];
@@ -77,7 +81,11 @@ export function synthesize(report: DispatchReport): SynthesisResult {
   if (corroborations.length > 0) lines.push("", ...corroborations.map((c) => corroborated(c).statement));
   if (contradictions.length > 0) {
     lines.push("", "The results disagree:");
-    for (const c of contradictions) lines.push(`- ${c.subject}: ${c.values.map((v) => `${String(v.value)} (${v.task_id})`).join(" vs ")}`);
+    for (const c of contradictions) {
+      const k = known.find((x) => x.subject === c.subject);
+      const flag = k ? ` (a known conflict: ${k.sources.join(" and ")} are known to disagree on this, rule ${k.rule_id})` : "";
+      lines.push(`- ${c.subject}: ${c.values.map((v) => `${String(v.value)} (${v.task_id})`).join(" vs ")}${flag}`);
+    }
   }
   const undone = report.tasks.filter((t) => t.status !== "succeeded");
   if (undone.length > 0) lines.push("", "Not done:", ...undone.map((t) => `- ${notDone(report, t)}`));
@@ -90,8 +98,9 @@ export function synthesize(report: DispatchReport): SynthesisResult {
     synthesis,
     outcome,
     error: errorOf(report, outcome),
-    reasoning: `${outcome.succeeded} of ${outcome.total} tasks succeeded (${outcome.failed} failed, ${outcome.skipped} skipped); ${contradictions.length} contradiction(s) between results${cuts.any ? `; built on input that was cut${cuts.negative ? ", with a term not found in it" : ""}` : ""}; confidence ${confidence}`,
+    reasoning: `${outcome.succeeded} of ${outcome.total} tasks succeeded (${outcome.failed} failed, ${outcome.skipped} skipped); ${contradictions.length} contradiction(s) between results${known.length > 0 ? ` (${known.length} a known source conflict: ${[...new Set(known.map((k) => k.rule_id))].join(", ")})` : ""}${cuts.any ? `; built on input that was cut${cuts.negative ? ", with a term not found in it" : ""}` : ""}; confidence ${confidence}`,
     cuts,
+    known,
   };
 }
 

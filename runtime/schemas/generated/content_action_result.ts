@@ -23,6 +23,12 @@ export interface ActionResult {
    * Which attempt this result is for (1 = first try).
    */
   attempt: number;
+  /**
+   * Approved rules the action agent applied to this result (e.g. a no_retry rule that made a failure not recoverable); the dispatch agent carries them into its report.
+   *
+   * @maxItems 100
+   */
+  rules_applied?: string[];
   error?: ActionError;
   /**
    * Host name, lowercase as URL.hostname gives it, e.g. example.org.
