@@ -2,7 +2,7 @@
  * An AgentContext without Redis or Postgres, for calling a handler directly: state and records in
  * memory, a manual clock, and whatever LLM the test hands in. The bus tests use the real thing.
  */
-import type { AgentContext, AgentRecords, HandlerResult, AgentReply, LearningRecords } from "../../../runtime/agents/handler.ts";
+import { DEFAULT_AGENT_SETTINGS, type AgentContext, type AgentRecords, type AgentSettings, type HandlerResult, type AgentReply, type LearningRecords } from "../../../runtime/agents/handler.ts";
 import { ManualClock } from "../../../runtime/envelope/clock.ts";
 import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.ts";
 import type { Envelope, EnvelopeStatus } from "../../../runtime/envelope/types.ts";
@@ -27,6 +27,7 @@ export interface FakeOptions {
   /** Shared between deliveries to model a redelivery. */
   stateStore?: Map<string, unknown>;
   saved?: Array<ContentTypeMap["workflow_record"]>;
+  settings?: AgentSettings;
 }
 
 export function fakeContext(options: FakeOptions): FakeContext {
@@ -65,6 +66,7 @@ export function fakeContext(options: FakeOptions): FakeContext {
     },
     records,
     capabilities: { get: () => undefined, list: () => [] },
+    settings: options.settings ?? DEFAULT_AGENT_SETTINGS,
     saved,
     stateStore,
   };
