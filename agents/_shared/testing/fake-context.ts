@@ -53,8 +53,11 @@ export function fakeContext(options: FakeOptions): FakeContext {
     idempotencyKey: options.message.message_id,
     registry: schemaRegistry(),
     retryPolicy: { ...DEFAULT_TASK_RETRY },
-    // Unit tests of the request agents never reach the learning records; the learning tests use the store.
-    learning: new Proxy({} as LearningRecords, { get: (_t, prop) => () => Promise.reject(new Error(`fake context has no learning records (${String(prop)})`)) }),
+    // Unit tests of the request agents reach the learning records only to count the records no
+    // batch holds (the memory agent's threshold): every saved one. The learning tests use the store.
+    learning: new Proxy({} as LearningRecords, {
+      get: (_t, prop) => (prop === "unbatchedRecords" ? () => Promise.resolve(saved.length) : () => Promise.reject(new Error(`fake context has no learning records (${String(prop)})`))),
+    }),
     llm: options.llm ?? null,
     state: {
       get: async <T>(key: string) => structuredClone(stateStore.get(key)) as T | undefined,
