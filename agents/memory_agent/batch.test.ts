@@ -11,7 +11,7 @@ import type { Envelope, JsonObject, LearningRecords, Synthesis } from "../../run
 import type { Runtime } from "../../runtime/runtime.ts";
 import { ENVELOPE_SCHEMA_ID } from "../../runtime/schemas/registry.ts";
 import { insertWorkflowRecord } from "../../runtime/store/index.ts";
-import { batchPages, getBatch } from "../../runtime/store/memory-batches.ts";
+import { batchPages, claimBatch, getBatch } from "../../runtime/store/memory-batches.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, openTestRuntime, testConfig, uniquePrefix, uniqueSchema, type EventLog } from "../../test/helpers/bus.ts";
 import { batchAgentsDir, workflowRecord } from "../../test/helpers/batch-agents.ts";
 import { asReplies, delivered, fakeContext } from "../_shared/testing/fake-context.ts";
@@ -108,6 +108,21 @@ describe("memory_agent batches (Redis + Postgres)", () => {
     expect(first.filter((s) => next.includes(s))).toEqual([]);
     const unbatched = await db().query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".workflow_records WHERE batch_id IS NULL`);
     expect(Number(unbatched.rows[0]?.n)).toBe(1);
+  });
+
+  it("first finishes a batch an earlier build claimed but never summarised", async () => {
+    // The record left after the previous cutoff, claimed as a build that stopped before its summary would have.
+    const stalled = await claimBatch(db(), { trigger: "schedule", cutoff: new Date("2026-03-02T23:20:00.000Z"), day: "20260303" });
+    expect(stalled?.records).toBe(1);
+    await insertWorkflowRecord(db(), workflowRecord("2026-03-02T23:25:00.000Z"));
+    const env = await request({ trigger: "manual" });
+    const summary = env.output.content as unknown as { batch_id: string; counts: { workflows: number } };
+    expect(summary.batch_id).toBe(stalled?.batch_id);
+    expect(summary.counts.workflows).toBe(1);
+    expect(env.audit.reasoning).toContain("resumed batch");
+    expect(await getBatch(db(), summary.batch_id)).toMatchObject({ state: "summarised" });
+    // The record that came after waits for the next request.
+    expect((await request({ trigger: "manual" })).output.content).toMatchObject({ counts: { workflows: 1 } });
   });
 });
 
