@@ -11,6 +11,7 @@ export {
   type AgentContext,
   type AgentHandler,
   type AgentRecords,
+  type AgentSettings,
   type LearningRecords,
   type MemoryBatch,
   type AgentReply,
@@ -45,6 +46,7 @@ export type { DraftError } from "./envelope/build.ts";
 export type { ActionError, ActionResult } from "./schemas/generated/content_action_result.ts";
 export type { DispatchReport, DispatchTaskReport } from "./schemas/generated/content_dispatch_report.ts";
 export type { LearningReport, ProposedRule, RuleEffect } from "./schemas/generated/content_learning_report.ts";
+export type { BatchRequest } from "./schemas/generated/content_batch_request.ts";
 export type { MemorySummary } from "./schemas/generated/content_memory_summary.ts";
 export type { Plan, PlanTask } from "./schemas/generated/content_plan.ts";
 export type { Contradiction, Finding, Synthesis } from "./schemas/generated/content_synthesis.ts";

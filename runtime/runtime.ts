@@ -162,6 +162,7 @@ export class Runtime implements ComponentHost {
         ...(store ? { store: { db: store.db, state: new AgentStateStore(store.db) } } : {}),
         llm,
         capabilities: options.capabilities ?? builtinCapabilities({ fetch: { allow: config.fetchAllow } }),
+        settings: { memoryBatchRecords: config.memoryBatchRecords },
       });
       const bus = new Gateway({ transport, registry, routes: agents, clock, logger, maxEnvelopeBytes: config.maxEnvelopeBytes });
       runtime = new Runtime({ config, registry, topology, agents, transport, bus, redis, logger, clock, store, services, rules: options.rules, components: options.components ?? [] });

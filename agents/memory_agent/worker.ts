@@ -8,19 +8,32 @@
  * The record is built once per session (kept in the agent's state, so a redelivery saves and sends
  * the very same record), saved idempotently, and sent to COMPLETE with its status mirrored in the
  * envelope.
+ *
+ * It also builds the memory summaries (batch.ts): a batch_request (from the scheduler, by hand, or
+ * from itself once enough records wait) summarises the records no batch holds yet for the learning
+ * agent.
  */
 import { defineHandler, HandlerError, type AgentContext, type AgentReply, type EnvelopeStatus, type JsonObject, type SchemaRegistry, type UserRequest } from "../../runtime/agent-api.ts";
 import type { DispatchReport } from "../_shared/report.ts";
+import { handleBatchRequest, thresholdRequest } from "./batch.ts";
 import { buildUnplannedRecord, buildWorkflowRecord, criticalPathMs, type FlaggedContradiction, type RecordContext, type WorkflowRecord } from "./workflow-record.ts";
 
 const STATE_KEY = "workflow_record";
 const PLANNER = "planning_agent";
 
-export const handler = defineHandler<"synthesis">(async (input, ctx) => {
-  const unplanned = input.source === PLANNER;
+export const handler = defineHandler<"synthesis" | "batch_request">(async (input, ctx) => {
+  if (input.content_type === "batch_request") return handleBatchRequest(input.content, ctx);
+  const recorded = await recordWorkflow(input.source, input.content.contradictions, ctx);
+  // The threshold is checked after the record is saved, so the record that reaches it is counted.
+  const batch = await thresholdRequest(ctx);
+  return batch ? [recorded, batch] : recorded;
+});
+
+async function recordWorkflow(source: string, contradictions: readonly FlaggedContradiction[], ctx: AgentContext): Promise<AgentReply> {
+  const unplanned = source === PLANNER;
   let record = await ctx.state.get<WorkflowRecord>(STATE_KEY);
   if (record === undefined) {
-    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx, input.content.contradictions);
+    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx, contradictions);
     record = await ctx.state.update<WorkflowRecord>(STATE_KEY, (current) => current ?? built);
   }
   const { inserted } = await ctx.records.saveWorkflowRecord(record);
@@ -36,7 +49,7 @@ export const handler = defineHandler<"synthesis">(async (input, ctx) => {
     ...(record.status === "failed" ? { error: { code: "WORKFLOW_FAILED", message: status.message, recoverable: false } } : {}),
     reasoning: `${written}; ${record.tasks.length} task(s), status ${record.status}`,
   };
-});
+}
 
 /**
  * An unplannable request's record is failed, and its envelope says why with the planner's own code,

@@ -61,7 +61,21 @@ export interface AgentContext {
   learning: LearningRecords;
   /** The capabilities this deployment offers (what the planner chains and the action agent runs). */
   capabilities: CapabilityCatalog;
+  /** Deployment settings agents act on (from the runtime configuration). */
+  settings: AgentSettings;
 }
+
+/**
+ * The few configuration values agents read: a plain, read-only record, so a new one is one field
+ * here and one line in the runtime, not a new context member.
+ */
+export interface AgentSettings {
+  /** Unbatched workflow records that make the memory agent ask for a batch; 0: never (schedule only). */
+  readonly memoryBatchRecords: number;
+}
+
+/** What a context gets when the runtime was given no settings (the configuration's defaults). */
+export const DEFAULT_AGENT_SETTINGS: AgentSettings = Object.freeze({ memoryBatchRecords: 1000 });
 
 /** Per-session durable state; `update` is atomic, so concurrent deliveries apply one after another. */
 export interface SessionState {

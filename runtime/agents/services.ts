@@ -13,10 +13,10 @@ import { insertWorkflowRecord, type WorkflowRecordInput } from "../store/workflo
 import { batchPages, claimBatch, saveBatchSummary, unbatchedRecords, unsummarisedBatches } from "../store/memory-batches.ts";
 import { knownPatterns, submitReport } from "../store/proposals.ts";
 import type { ContentTypeMap } from "../schemas/generated/index.ts";
-import type { AgentContext, AgentRecords, ApprovedRule, LearningRecords, SessionState } from "./handler.ts";
+import { DEFAULT_AGENT_SETTINGS, type AgentContext, type AgentRecords, type AgentSettings, type ApprovedRule, type LearningRecords, type SessionState } from "./handler.ts";
 import type { LoadedAgent } from "./loader.ts";
 
-export type AgentServices = Pick<AgentContext, "llm" | "state" | "records" | "learning" | "capabilities">;
+export type AgentServices = Pick<AgentContext, "llm" | "state" | "records" | "learning" | "capabilities" | "settings">;
 
 export interface ServicesFactory {
   forMessage(agent: LoadedAgent, message: Envelope, rules: readonly ApprovedRule[]): AgentServices;
@@ -27,9 +27,12 @@ export interface ServicesOptions {
   capabilities?: CapabilityCatalog;
   /** Builds the LLM client for one message; absent or returning null: no LLM configured. */
   llm?: (agent: LoadedAgent, message: Envelope, rules: readonly ApprovedRule[]) => LlmClient | null;
+  /** What agents see as ctx.settings (default: the configuration's defaults). */
+  settings?: AgentSettings;
 }
 
 export function createServices(options: ServicesOptions): ServicesFactory {
+  const settings = Object.freeze({ ...(options.settings ?? DEFAULT_AGENT_SETTINGS) });
   return {
     forMessage(agent, message, rules) {
       const session = message.metadata.session_id;
@@ -39,6 +42,7 @@ export function createServices(options: ServicesOptions): ServicesFactory {
         state: options.store ? sessionState(options.store.state, agent.name, session) : missingStore<SessionState>("state"),
         records: options.store ? records(options.store.db, session) : missingStore<AgentRecords>("records"),
         learning: options.store ? learningRecords(options.store.db) : missingStore<LearningRecords>("learning"),
+        settings,
       };
     },
   };

@@ -12,6 +12,7 @@ import { registerStart } from "./commands/start.ts";
 import { registerValidate } from "./commands/validate.ts";
 import { registerRules } from "./commands/rules.ts";
 import { registerAdmin } from "./commands/admin.ts";
+import { registerSchedules } from "./commands/schedules.ts";
 import { EXIT, ignoreClosedPipes, reportError } from "./output.ts";
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerRules(program);
   registerAdmin(program);
+  registerSchedules(program);
   return program;
 }
 

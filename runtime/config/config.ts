@@ -72,6 +72,11 @@ export interface RuntimeConfig {
   memoryDir: string;
   /** AGENTBUS_REVIEW_SECURE_COOKIES=1: Secure cookies for the review UI even on loopback http. */
   reviewSecureCookies: boolean;
+  /**
+   * AGENTBUS_MEMORY_BATCH_RECORDS: unbatched workflow records that make the memory agent ask for a
+   * batch (threshold trigger) besides its schedule; 0 disables it. Default 1000.
+   */
+  memoryBatchRecords: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -123,6 +128,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     fetchAllow: overrides.fetchAllow ?? parseFetchAllow(env.AGENTBUS_FETCH_ALLOW),
     memoryDir: resolve(root, overrides.memoryDir ?? env.AGENTBUS_MEMORY_DIR ?? join("context", "memory")),
     reviewSecureCookies: overrides.reviewSecureCookies ?? env.AGENTBUS_REVIEW_SECURE_COOKIES === "1",
+    memoryBatchRecords: overrides.memoryBatchRecords ?? nonNegativeInt(env, "AGENTBUS_MEMORY_BATCH_RECORDS", 1000),
   };
 }
 
@@ -162,5 +168,13 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}=${raw} must be a positive integer`);
+  return n;
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name}=${raw} must be a whole number (0 disables)`);
   return n;
 }

@@ -19,6 +19,13 @@ describe("configuration", () => {
     expect(() => loadConfig({ AGENTBUS_MAX_ENVELOPE_BYTES: "-5" })).toThrow("AGENTBUS_MAX_ENVELOPE_BYTES=-5 must be a positive integer");
     expect(() => loadConfig({ AGENTBUS_QUEUE_PREFIX: "a b" })).toThrow("AGENTBUS_QUEUE_PREFIX=a b may only use");
   });
+
+  it("reads the memory batch threshold: 1000 by default, 0 disables, a negative is refused", () => {
+    expect(loadConfig({}).memoryBatchRecords).toBe(1000);
+    expect(loadConfig({ AGENTBUS_MEMORY_BATCH_RECORDS: "250" }).memoryBatchRecords).toBe(250);
+    expect(loadConfig({ AGENTBUS_MEMORY_BATCH_RECORDS: "0" }).memoryBatchRecords).toBe(0);
+    expect(() => loadConfig({ AGENTBUS_MEMORY_BATCH_RECORDS: "-1" })).toThrow("AGENTBUS_MEMORY_BATCH_RECORDS=-1 must be a whole number");
+  });
 });
 
 describe("queue topology", () => {

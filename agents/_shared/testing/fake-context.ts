@@ -2,7 +2,7 @@
  * An AgentContext without Redis or Postgres, for calling a handler directly: state and records in
  * memory, a manual clock, and whatever LLM the test hands in. The bus tests use the real thing.
  */
-import type { AgentContext, AgentRecords, HandlerResult, AgentReply, LearningRecords } from "../../../runtime/agents/handler.ts";
+import { DEFAULT_AGENT_SETTINGS, type AgentContext, type AgentRecords, type AgentSettings, type HandlerResult, type AgentReply, type LearningRecords } from "../../../runtime/agents/handler.ts";
 import { ManualClock } from "../../../runtime/envelope/clock.ts";
 import { buildEnvelope, type DraftError } from "../../../runtime/envelope/build.ts";
 import type { Envelope, EnvelopeStatus } from "../../../runtime/envelope/types.ts";
@@ -27,6 +27,7 @@ export interface FakeOptions {
   /** Shared between deliveries to model a redelivery. */
   stateStore?: Map<string, unknown>;
   saved?: Array<ContentTypeMap["workflow_record"]>;
+  settings?: AgentSettings;
 }
 
 export function fakeContext(options: FakeOptions): FakeContext {
@@ -52,8 +53,11 @@ export function fakeContext(options: FakeOptions): FakeContext {
     idempotencyKey: options.message.message_id,
     registry: schemaRegistry(),
     retryPolicy: { ...DEFAULT_TASK_RETRY },
-    // Unit tests of the request agents never reach the learning records; the learning tests use the store.
-    learning: new Proxy({} as LearningRecords, { get: (_t, prop) => () => Promise.reject(new Error(`fake context has no learning records (${String(prop)})`)) }),
+    // Unit tests of the request agents reach the learning records only to count the records no
+    // batch holds (the memory agent's threshold): every saved one. The learning tests use the store.
+    learning: new Proxy({} as LearningRecords, {
+      get: (_t, prop) => (prop === "unbatchedRecords" ? () => Promise.resolve(saved.length) : () => Promise.reject(new Error(`fake context has no learning records (${String(prop)})`))),
+    }),
     llm: options.llm ?? null,
     state: {
       get: async <T>(key: string) => structuredClone(stateStore.get(key)) as T | undefined,
@@ -65,6 +69,7 @@ export function fakeContext(options: FakeOptions): FakeContext {
     },
     records,
     capabilities: { get: () => undefined, list: () => [] },
+    settings: options.settings ?? DEFAULT_AGENT_SETTINGS,
     saved,
     stateStore,
   };

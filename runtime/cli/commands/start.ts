@@ -12,6 +12,7 @@ import { maintenanceComponent } from "../../audit/component.ts";
 import { assertPortFree } from "../../http/server.ts";
 import { reviewComponent } from "../../review/component.ts";
 import { rulesComponent } from "../../rules/component.ts";
+import { schedulesComponent } from "../../schedules/component.ts";
 
 export function registerStart(program: Command): void {
   program
@@ -37,7 +38,8 @@ export function registerStart(program: Command): void {
       if (serveHttp) await assertPortFree(config.httpHost, port);
       // Components start in this order and a failure anywhere closes everything opened so far:
       // the rules first (agents read them), the review UI before the HTTP API that mounts it, and
-      // the API before any worker runs.
+      // the API before any worker runs; the schedules last (their runs need the workers' queues, and
+      // every process ticks: a slot is claimed in Redis, so it is sent once).
       const apiToken = serveHttp ? resolveApiToken(config.dataDir, config.apiToken) : undefined;
       const http = apiToken ? httpComponent({ token: apiToken.token, port }) : undefined;
       const rules = rulesComponent(config, logger);
@@ -46,7 +48,7 @@ export function registerStart(program: Command): void {
         logger,
         mayStartEmbeddedRedis: true,
         rules: rules.loader.rulesFor,
-        components: [rules, ...(http && apiToken ? [reviewComponent({ apiToken: apiToken.token, loader: rules.loader }), http] : []), agentsComponent(names), maintenanceComponent()],
+        components: [rules, ...(http && apiToken ? [reviewComponent({ apiToken: apiToken.token, loader: rules.loader }), http] : []), agentsComponent(names), maintenanceComponent(), schedulesComponent()],
       });
       const apiUrl = http?.url;
       if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source}); review UI on ${apiUrl}/review`);

@@ -49,8 +49,22 @@ export interface AgentEmits {
   next_agents: [string | "COMPLETE", ...(string | "COMPLETE")[]];
 }
 export interface AgentSchedule {
+  /**
+   * Five fields (minute hour day month weekday), in `timezone`.
+   */
   cron: string;
+  /**
+   * Default: the configured zone (AGENTBUS_TIMEZONE).
+   */
   timezone?: string;
+  /**
+   * What each run sends the agent (default batch_request).
+   */
+  content_type?: string;
+  /**
+   * Its content (default {"trigger": "schedule"}); checked against the content type's schema when sent.
+   */
+  content?: {};
 }
 /**
  * Overrides of the queue topology defaults for this agent's queue.
