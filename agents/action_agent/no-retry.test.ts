@@ -31,6 +31,7 @@ async function run(rules: ApprovedRule[]): Promise<{ result: ActionResult; notes
     llm: null,
     idempotencyKey: "m-1",
     registry: schemaRegistry(),
+  // A fake context: only the fields the action handler reads are set.
   } as unknown as AgentContext;
   const out = await handler({ content_type: "task", content: { plan_id: "p", task_id: "t1", capability: "fetch", inputs: { url: "https://b.example/x" }, attempt: 1 }, source: "dispatch_agent" }, ctx);
   const reply = Array.isArray(out) ? out[0] : out;

@@ -73,6 +73,7 @@ describe("memory_agent batches (Redis + Postgres)", () => {
     expect(env.next_agent.name).toBe("learning_agent");
     expect(env.output.content_type).toBe("memory_summary");
     expect(runtime.registry.check(runtime.registry.contentSchemaId("memory_summary") ?? "", env.output.content)).toEqual([]);
+    // The envelope passed the memory_summary schema on the bus; the test reads a few fields.
     const summary = env.output.content as unknown as { batch_id: string; period: { from: string; to: string }; counts: { workflows: number; tasks: number; workflows_by_status: Record<string, number> } };
     expect(summary.batch_id).toMatch(/^batch_20260303_/);
     expect(summary.counts.workflows).toBe(3);
@@ -96,6 +97,7 @@ describe("memory_agent batches (Redis + Postgres)", () => {
     // A record finished after the request's cutoff waits for the next batch.
     await insertWorkflowRecord(db(), workflowRecord("2026-03-02T23:10:00.000Z"));
     const env = await request({ trigger: "manual", cutoff: "2026-03-02T23:00:00.000Z" });
+    // As above: a validated memory_summary.
     const second = env.output.content as unknown as { batch_id: string; counts: { workflows: number } };
     expect(second.counts.workflows).toBe(2);
     const batches = (await db().query<{ batch_id: string }>(`SELECT batch_id FROM "${schema}".memory_batches ORDER BY created_at`)).rows.map((r) => r.batch_id);
@@ -116,6 +118,7 @@ describe("memory_agent batches (Redis + Postgres)", () => {
     expect(stalled?.records).toBe(1);
     await insertWorkflowRecord(db(), workflowRecord("2026-03-02T23:25:00.000Z"));
     const env = await request({ trigger: "manual" });
+    // As above: a validated memory_summary.
     const summary = env.output.content as unknown as { batch_id: string; counts: { workflows: number } };
     expect(summary.batch_id).toBe(stalled?.batch_id);
     expect(summary.counts.workflows).toBe(1);

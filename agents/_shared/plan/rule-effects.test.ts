@@ -82,6 +82,7 @@ describe("dedupe", () => {
 
 describe("rules in force", () => {
   const ctxFor = (rules: ApprovedRule[], session: string) =>
+    // A context with only the fields the rule filter reads.
     ({ rules, spec: { name: "planning_agent" }, message: { metadata: { session_id: session } } }) as unknown as Pick<AgentContext, "rules" | "spec" | "message">;
   const approved = (rule_id: string, extra: Partial<ApprovedRule> = {}): ApprovedRule => ({ rule_id, target_agent: "planning_agent", trigger_condition: "c", instruction: "i", path: `context/memory/${rule_id}.md`, ...extra });
   // Sessions on either side of a 50% rollout of rule_20260101_08.

@@ -31,6 +31,7 @@ describe("flag_source_conflict", () => {
     expect(synthesize(twoPagesDisagreeing(), conflictRules([compute])).synthesis.answer).not.toContain("known conflict");
   });
 
+  // A context with only the fields the reasoning handler reads.
   const ctxFor = (rules: ApprovedRule[]) => ({ rules, spec: { name: "reasoning_agent" }, message: { metadata: { session_id: "s-1" } }, llm: null }) as unknown as AgentContext;
   const answerOf = async (rules: ApprovedRule[]) => {
     const out = await handler({ content_type: "dispatch_report", content: twoPagesDisagreeing() as never, source: "dispatch_agent" }, ctxFor(rules));
