@@ -163,6 +163,7 @@ describe("content_type must be registered", () => {
   it("registers a content type for every schema in schemas/content/ (DESIGN.md §3)", () => {
     expect(registry.contentTypeNames()).toEqual([
       "action_result",
+      "batch_request",
       "dispatch_report",
       "learning_report",
       "memory_summary",

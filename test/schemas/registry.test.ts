@@ -8,7 +8,7 @@ describe("the schema registry", () => {
   it("loads every schema by $id once and registers the content types of DESIGN.md §3", () => {
     const registry = schemaRegistry();
     expect(registry.contentTypeNames()).toEqual(
-      ["action_result", "dispatch_report", "learning_report", "memory_summary", "plan", "synthesis", "task", "user_request", "workflow_record"],
+      ["action_result", "batch_request", "dispatch_report", "learning_report", "memory_summary", "plan", "synthesis", "task", "user_request", "workflow_record"],
     );
     expect(registry.schemas().map((s) => s.id)).toContain(ENVELOPE_SCHEMA_ID);
     expect(registry.validator(ENVELOPE_SCHEMA_ID)).toBe(registry.validator(ENVELOPE_SCHEMA_ID));
