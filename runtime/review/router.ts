@@ -102,7 +102,7 @@ export function createReviewRouter(o: ReviewRouterOptions): Router {
     const state = typeof q.state === "string" && (STATES.has(q.state) || q.state === "all") ? q.state : "pending";
     const target = typeof q.target === "string" ? q.target : "";
     Promise.all([o.service.list({ state: state === "all" ? undefined : (state as ProposalState), target_agent: target || undefined }), o.service.list({ limit: 1 })])
-      .then(([rules, any]) => void res.type("html").send(listPage({ rules, state, target, user: user(req), totalRules: any.length, notice: typeof q.notice === "string" ? q.notice : undefined })))
+      .then(([rules, all]) => void res.type("html").send(listPage({ rules, state, target, user: user(req), totalRules: all.length, notice: typeof q.notice === "string" ? q.notice : undefined })))
       .catch(next);
   });
 

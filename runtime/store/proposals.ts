@@ -203,22 +203,8 @@ function keyOf(rule: ProposedRule): string {
   return rule.pattern_key;
 }
 
-interface ProposalRow {
-  rule_id: string;
-  pattern_key: string;
-  state: ProposalState;
-  target_agent: string;
-  priority: ProposedRule["priority"];
-  confidence: number;
-  rule: ProposedRule;
-  evidence: RuleEvidence;
-  batch_id: string;
-  report_message_id: string | null;
-  observations: number;
-  proposed_at: Date;
-  last_observed_at: Date;
-  updated_at: Date;
-}
+/** A rule_proposals row: the proposal as pg returns it (its rule without the evidence merged in). */
+type ProposalRow = Proposal;
 
 interface ObservationRow {
   batch_id: string;
