@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import pg from "pg";
 import { loadConfig } from "../runtime/config/config.ts";
-import { startDemoSite, type DemoSite } from "../runtime/demo/site.ts";
+import { demoFetchAllow, startDemoSite, type DemoSite } from "../runtime/demo/site.ts";
 import type { RequestService } from "../runtime/http/request-service.ts";
 import { silentLogger } from "../runtime/log/logger.ts";
 import { PROJECT_ROOT } from "../runtime/paths.ts";
@@ -67,11 +67,12 @@ export class E2eBench {
   ) {}
 
   static async open(o: E2eOptions): Promise<E2eBench> {
+    const site = await startDemoSite();
+    // The page host is on loopback, which fetch refuses unless allowed: allow exactly its ports.
     const config = loadConfig(
       {},
-      { root: PROJECT_ROOT, agentsDir: PIPELINE_AGENTS_DIR, redisUrl: o.redisUrl, queuePrefix: o.prefix, logLevel: "silent", databaseUrl: o.databaseUrl, dbSchema: o.schema },
+      { root: PROJECT_ROOT, agentsDir: PIPELINE_AGENTS_DIR, redisUrl: o.redisUrl, queuePrefix: o.prefix, logLevel: "silent", databaseUrl: o.databaseUrl, dbSchema: o.schema, fetchAllow: demoFetchAllow(site) },
     );
-    const site = await startDemoSite();
     let runtime: Runtime | undefined;
     const poll = new pg.Client({ connectionString: o.databaseUrl, connectionTimeoutMillis: 5000, application_name: "agentbus-bench-e2e-poll" });
     try {
