@@ -1,16 +1,21 @@
 /**
- * A small local web site for `agentbus demo`: a few pages on one host, a host that answers 429
- * (for a while, or always), and a slow host. Three loopback addresses, so each has its own domain in
- * the workflow records and error clusters.
+ * A small local web site for `agentbus demo`: a few pages on one host, a host that answers 429 for
+ * a while, a host that always answers 429 (a rate-limited API that never lets up: what the learning
+ * loop should learn to fail fast on), and a slow host. Four loopback addresses, so each has its own
+ * domain in the workflow records and error clusters: a rule about the always-429 host must not touch
+ * the host whose 429s pass.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseFetchAllow, type FetchAllowEntry } from "../capabilities/builtin/fetch-guard.ts";
 
 export interface DemoSite {
-  /** Base URLs of the three hosts. */
+  /** Base URLs of the four hosts. */
   main: string;
+  /** 429 twice per site run for /pages/busy.html, then the page. */
   busy: string;
+  /** 429 always for /pages/always-busy.html. */
+  limited: string;
   slow: string;
   close(): Promise<void>;
 }
@@ -47,11 +52,11 @@ export async function startDemoSite(options: { port?: number; slowMs?: number } 
   const busyCounts = new Map<string, number>();
   const main = await listen("127.0.0.1", options.port ?? 0, (req, res) => serve(req, res));
   const busy = await listen("127.0.0.2", options.port ? options.port + 1 : 0, (req, res) => {
-    // /pages/busy.html: 429 twice per client run, then the page; /pages/always-busy.html: 429 forever.
+    // /pages/busy.html: 429 twice per site run, then the page.
     const path = req.url ?? "/";
     const n = (busyCounts.get(path) ?? 0) + 1;
     busyCounts.set(path, n);
-    if (path === "/pages/always-busy.html" || (path === "/pages/busy.html" && n <= 2)) {
+    if (path === "/pages/busy.html" && n <= 2) {
       res.writeHead(429, { "Retry-After": "1", "Content-Type": "text/plain" }).end("slow down");
       return;
     }
@@ -60,12 +65,20 @@ export async function startDemoSite(options: { port?: number; slowMs?: number } 
   const slow = await listen("127.0.0.3", options.port ? options.port + 2 : 0, (req, res) => {
     setTimeout(() => serve(req, res, { "/pages/slow.html": PAGES["/pages/budget.html"]! }), slowMs);
   });
+  const limited = await listen("127.0.0.4", options.port ? options.port + 3 : 0, (req, res) => {
+    if (req.url === "/pages/always-busy.html") {
+      res.writeHead(429, { "Retry-After": "1", "Content-Type": "text/plain" }).end("rate limit exceeded");
+      return;
+    }
+    serve(req, res, {});
+  });
   return {
     main: base(main),
     busy: base(busy),
+    limited: base(limited),
     slow: base(slow),
     close: async () => {
-      await Promise.all([main, busy, slow].map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+      await Promise.all([main, busy, slow, limited].map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
     },
   };
 }
@@ -96,6 +109,6 @@ function base(server: Server): string {
  * The allow-list entries (host:port) fetch needs to reach the demo's hosts, which are on loopback
  * and so refused by default; as AGENTBUS_FETCH_ALLOW text with `.join(",")` on their sources.
  */
-export function demoFetchAllow(site: Pick<DemoSite, "main" | "busy" | "slow">): FetchAllowEntry[] {
-  return parseFetchAllow([site.main, site.busy, site.slow].map((u) => new URL(u).host).join(","));
+export function demoFetchAllow(site: Pick<DemoSite, "main" | "busy" | "limited" | "slow">): FetchAllowEntry[] {
+  return parseFetchAllow([site.main, site.busy, site.limited, site.slow].map((u) => new URL(u).host).join(","));
 }

@@ -27,9 +27,9 @@ afterAll(async () => {
 });
 
 describe("approved rules in a session", () => {
-  const busyUrl = (): string => `${p.site.busy}/pages/always-busy.html`;
+  const busyUrl = (): string => `${p.site.limited}/pages/always-busy.html`;
   const noRetry = (rule_id: string, target: string, extra: Partial<ApprovedRule> = {}): ApprovedRule =>
-    rule(rule_id, target, { op: "no_retry", match: { capability: "fetch", error_code: "HTTP_429", domain: new URL(p.site.busy).hostname } }, extra);
+    rule(rule_id, target, { op: "no_retry", match: { capability: "fetch", error_code: "HTTP_429", domain: new URL(p.site.limited).hostname } }, extra);
 
   it("a no_retry rule targeted at another agent, or outside its rollout share, leaves the 429 host retried", async () => {
     const outside = noRetry("rule_20260101_30", "dispatch_agent", { rollout_percent: 0.01 });
@@ -51,7 +51,7 @@ describe("approved rules in a session", () => {
     // prefer_order: both fetches first, then both extractions, then the summaries.
     expect(record!.plan.map((t) => t.capability)).toEqual(["fetch", "fetch", "extract_text", "extract_text", "summarize", "summarize"]);
     // no_retry: the busy host's fetch ran once and failed; its branch was skipped.
-    const busy = record!.tasks.find((t) => t.capability === "fetch" && t.domain === new URL(p.site.busy).hostname)!;
+    const busy = record!.tasks.find((t) => t.capability === "fetch" && t.domain === new URL(p.site.limited).hostname)!;
     expect(busy).toMatchObject({ status: "failed", attempts: 1 });
     expect(record!.tasks.filter((t) => t.status === "skipped")).toHaveLength(2);
     expect([...record!.rules_applied!].sort()).toEqual(["rule_20260101_31", "rule_20260101_32"]);

@@ -13,7 +13,7 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description("start a local demo site (pages, a host answering 429, a slow host), run varied requests through the pipeline, print the outcomes")
     .option("--serve-only", "only serve the demo site (for `agentbus start` in another terminal) until Ctrl-C")
-    .option("--port <port>", "first of three ports for the demo hosts (default: free ports)")
+    .option("--port <port>", "first of four ports for the demo hosts (default: free ports)")
     .option("--timeout <seconds>", "how long to wait for the sessions", "120")
     .option("--json", "print the outcomes as JSON")
     .addHelpText("after", "\nThe demo runs every agent in agents/ in this process, against the configured Redis and Postgres\n(or the embedded ones), and leaves real workflow records behind for the learning loop.")
@@ -22,7 +22,7 @@ export function registerDemo(program: Command): void {
       const timeoutS = secondsFlag("--timeout", opts.timeout);
       const site = await startDemoSite(port === undefined ? {} : { port });
       if (opts.serveOnly) {
-        process.stdout.write(`demo site:\n  ${site.main}/pages/solar.html (also solar-update, wind, budget, missing → 404)\n  ${site.busy}/pages/busy.html (429 twice, then the page), ${site.busy}/pages/always-busy.html (429 always)\n  ${site.slow}/pages/slow.html (slow)\nCtrl-C stops it.\n`);
+        process.stdout.write(`demo site:\n  ${site.main}/pages/solar.html (also solar-update, wind, budget, missing → 404)\n  ${site.busy}/pages/busy.html (429 twice, then the page)\n  ${site.limited}/pages/always-busy.html (429 always)\n  ${site.slow}/pages/slow.html (slow)\nCtrl-C stops it.\n`);
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);

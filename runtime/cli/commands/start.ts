@@ -83,6 +83,7 @@ function nextSteps(apiUrl: string | undefined, dataDir: string): string {
     "",
     "agentbus is running. Next, in another terminal:",
     "  npx agentbus demo --serve-only --port 4400 &                           a local demo site",
+    "    (this process fetches its loopback pages only if started with AGENTBUS_FETCH_ALLOW=127.0.0.0/29)",
     '  npx agentbus submit "Summarize http://127.0.0.1:4400/pages/solar.html" --wait',
     "  npx agentbus demo                      a varied set of requests and a table of outcomes",
     "  npx agentbus trace <session_id>        the hops of a session",
