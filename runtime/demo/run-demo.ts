@@ -12,7 +12,12 @@ export interface DemoRequest {
   expect: string;
 }
 
-export function demoRequests(site: DemoSite): DemoRequest[] {
+/** The demo's requests, `rounds` times over (the learning loop needs a pattern to recur). */
+export function demoRequests(site: DemoSite, rounds = 1): DemoRequest[] {
+  return Array.from({ length: rounds }, () => oneRound(site)).flat();
+}
+
+function oneRound(site: DemoSite): DemoRequest[] {
   return [
     { label: "summary", text: `Summarize ${site.main}/pages/solar.html`, expect: "success" },
     { label: "mentions", text: `Find mentions of "battery" in ${site.main}/pages/solar.html`, expect: "success" },
@@ -38,6 +43,8 @@ export interface DemoOutcome {
   error_codes: string[];
   contradictions: number;
   answer: string;
+  /** The approved rules the session's workflow record says were applied. */
+  rules_applied: string[];
 }
 
 export async function runDemo(service: RequestService, requests: DemoRequest[], options: { timeoutMs?: number; onProgress?: (line: string) => void } = {}): Promise<DemoOutcome[]> {
@@ -103,11 +110,12 @@ function outcome(r: DemoRequest, sessionId: string, view: SessionView, record: R
     error_codes: [...codes].sort(),
     contradictions: Array.isArray(answer.contradictions) ? answer.contradictions.length : 0,
     answer: typeof answer.answer === "string" ? answer.answer : "",
+    rules_applied: Array.isArray(record?.rules_applied) ? record.rules_applied.filter((r): r is string => typeof r === "string") : [],
   };
 }
 
 export function outcomeTable(outcomes: DemoOutcome[]): string {
-  const header = ["request", "status", "ms", "tasks ok/failed/skipped", "attempts", "errors", "contradictions", "expected"];
+  const header = ["request", "status", "ms", "tasks ok/failed/skipped", "attempts", "errors", "contradictions", "rules", "expected"];
   const rows = outcomes.map((o) => [
     o.label,
     o.status,
@@ -116,6 +124,7 @@ export function outcomeTable(outcomes: DemoOutcome[]): string {
     String(o.attempts),
     o.error_codes.join(",") || "-",
     String(o.contradictions),
+    o.rules_applied.join(",") || "-",
     o.expect,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
