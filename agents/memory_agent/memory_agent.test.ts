@@ -11,8 +11,8 @@ import { categoryOf } from "./workflow-record.ts";
 
 const registry = schemaRegistry();
 
-function delivery(content: DispatchReport, options: Partial<FakeOptions> = {}) {
-  const synthesis = synthesize(content).synthesis;
+function delivery(content: DispatchReport, options: Partial<FakeOptions> = {}, synthesisRules: string[] = []) {
+  const synthesis = { ...synthesize(content).synthesis, ...(synthesisRules.length > 0 ? { rules_applied: synthesisRules } : {}) };
   const message = delivered("reasoning_agent", "memory_agent", "synthesis", synthesis, content);
   const ctx = fakeContext({ message, clock: ManualClock.at("2026-11-21T10:00:05.250Z"), ...options });
   return { ctx, run: () => handler({ content_type: "synthesis", content: synthesis as Synthesis & JsonObject, source: "reasoning_agent" }, ctx).then(asReplies) };
@@ -75,6 +75,12 @@ describe("memory_agent", () => {
     expect(registry.check(registry.contentSchemaId("workflow_record") ?? "", ctx.saved[0])).toEqual([]);
     expect(reply).toMatchObject({ content_type: "workflow_record", next_agent: "COMPLETE", status: { code: "partial" }, content: ctx.saved[0] });
     expect(reply?.error).toBeUndefined();
+  });
+
+  it("adds the rules the reasoning agent applied to those of the plan and dispatch, once each", async () => {
+    const { ctx, run } = delivery(mixed(), {}, ["rule_20261120_07", "rule_20261120_01"]);
+    await run();
+    expect(ctx.saved[0]?.rules_applied).toEqual(["rule_20261120_01", "rule_20261120_07"]);
   });
 
   it("mirrors a failed workflow in the envelope with WORKFLOW_FAILED", async () => {

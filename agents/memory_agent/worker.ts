@@ -23,17 +23,17 @@ const PLANNER = "planning_agent";
 
 export const handler = defineHandler<"synthesis" | "batch_request">(async (input, ctx) => {
   if (input.content_type === "batch_request") return handleBatchRequest(input.content, ctx);
-  const recorded = await recordWorkflow(input.source, input.content.contradictions, ctx);
+  const recorded = await recordWorkflow(input.source, input.content.contradictions, ctx, input.content.rules_applied ?? []);
   // The threshold is checked after the record is saved, so the record that reaches it is counted.
   const batch = await thresholdRequest(ctx);
   return batch ? [recorded, batch] : recorded;
 });
 
-async function recordWorkflow(source: string, contradictions: readonly FlaggedContradiction[], ctx: AgentContext): Promise<AgentReply> {
+async function recordWorkflow(source: string, contradictions: readonly FlaggedContradiction[], ctx: AgentContext, synthesisRules: readonly string[]): Promise<AgentReply> {
   const unplanned = source === PLANNER;
   let record = await ctx.state.get<WorkflowRecord>(STATE_KEY);
   if (record === undefined) {
-    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx, contradictions);
+    const built = unplanned ? await unplannedRecord(ctx) : await plannedRecord(ctx, contradictions, synthesisRules);
     record = await ctx.state.update<WorkflowRecord>(STATE_KEY, (current) => current ?? built);
   }
   const { inserted } = await ctx.records.saveWorkflowRecord(record);
@@ -61,9 +61,9 @@ function unplannedReply(reply: Omit<AgentReply, "status" | "error" | "reasoning"
   return { ...reply, status: { code: "failed", message }, error: { code: "UNPLANNABLE", message, recoverable: false }, reasoning };
 }
 
-async function plannedRecord(ctx: AgentContext, flagged: readonly FlaggedContradiction[]): Promise<WorkflowRecord> {
+async function plannedRecord(ctx: AgentContext, flagged: readonly FlaggedContradiction[], synthesisRules: readonly string[]): Promise<WorkflowRecord> {
   const report = dispatchReportOf(ctx.registry, ctx.message.input.content);
-  return checked(ctx.registry, buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report)), flagged));
+  return checked(ctx.registry, buildWorkflowRecord(report, await recordTimes(ctx, criticalPathMs(report)), flagged, synthesisRules));
 }
 
 async function unplannedRecord(ctx: AgentContext): Promise<WorkflowRecord> {

@@ -21,7 +21,8 @@ export interface RecordContext {
   finished_at: string;
 }
 
-export function buildWorkflowRecord(report: DispatchReport, at: RecordContext, flagged: readonly FlaggedContradiction[] = []): WorkflowRecord {
+/** `synthesisRules`: rules the reasoning agent applied (the plan's and dispatch's come with the report). */
+export function buildWorkflowRecord(report: DispatchReport, at: RecordContext, flagged: readonly FlaggedContradiction[] = [], synthesisRules: readonly string[] = []): WorkflowRecord {
   const sizes = sizesOf(report);
   const fingerprints = fingerprintsOf(report);
   const contradictions = contradictionsOf(report, flagged);
@@ -34,7 +35,7 @@ export function buildWorkflowRecord(report: DispatchReport, at: RecordContext, f
     status: outcomeOf(report).status,
     plan: report.tasks.map((t) => ({ task_id: t.task_id, capability: t.capability, depends_on: [...(t.depends_on ?? [])] })),
     tasks: report.tasks.map((t) => taskOf(t, sizes, fingerprints)),
-    rules_applied: [...report.rules_applied],
+    rules_applied: [...new Set([...report.rules_applied, ...synthesisRules])],
     ...(contradictions.length > 0 ? { contradictions } : {}),
   };
 }

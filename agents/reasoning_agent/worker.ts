@@ -19,9 +19,11 @@ export const handler = defineHandler<"dispatch_report">(async (input, ctx) => {
     if (written.result) result = written.result;
     notes.push(...written.notes);
   }
+  const applied = [...new Set(result.known.map((k) => k.rule_id))].sort();
   const reply: Omit<AgentReply, "next_agent"> = {
     content_type: "synthesis",
-    content: result.synthesis,
+    // The rules that shaped the answer travel with it, so the workflow record names them too.
+    content: applied.length > 0 ? { ...result.synthesis, rules_applied: applied } : result.synthesis,
     status: statusOf(result),
     ...(result.error ? { error: { ...result.error, recoverable: false } } : {}),
     reasoning: result.reasoning,

@@ -36,17 +36,22 @@ describe("flag_source_conflict", () => {
   const answerOf = async (rules: ApprovedRule[]) => {
     const out = await handler({ content_type: "dispatch_report", content: twoPagesDisagreeing() as never, source: "dispatch_agent" }, ctxFor(rules));
     const first = Array.isArray(out) ? out[0] : out;
-    return { answer: (first?.content as Synthesis).answer, notes: first?.compliance_notes ?? [] };
+    const synthesis = first?.content as Synthesis;
+    return { answer: synthesis.answer, rules: synthesis.rules_applied, notes: first?.compliance_notes ?? [] };
   };
 
   it("the reasoning agent applies the rule in force and names it in a compliance note", async () => {
     const applied = await answerOf([flag("rule_20260101_11", ["a.example", "b.example"])]);
     expect(applied.answer).toContain("known conflict");
     expect(applied.notes.join("\n")).toContain("rule rule_20260101_11");
+    // The synthesis names the rule, so the memory agent's workflow record lists it in rules_applied.
+    expect(applied.rules).toEqual(["rule_20260101_11"]);
   });
 
   it("ignores the rule when it targets another agent or the session is outside its rollout", async () => {
     expect((await answerOf([flag("rule_20260101_11", ["a.example", "b.example"], { target_agent: "planning_agent" })])).answer).not.toContain("known conflict");
-    expect((await answerOf([flag("rule_20260101_11", ["a.example", "b.example"], { rollout_percent: 0.01 })])).answer).not.toContain("known conflict");
+    const outside = await answerOf([flag("rule_20260101_11", ["a.example", "b.example"], { rollout_percent: 0.01 })]);
+    expect(outside.answer).not.toContain("known conflict");
+    expect(outside.rules).toBeUndefined();
   });
 });

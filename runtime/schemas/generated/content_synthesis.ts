@@ -18,6 +18,12 @@ export interface Synthesis {
    * 0 = no confidence, 1 = certain.
    */
   confidence: number;
+  /**
+   * Optional: the approved rules that shaped this synthesis (e.g. a known source conflict); the memory agent adds them to the workflow record.
+   *
+   * @maxItems 1000
+   */
+  rules_applied?: string[];
 }
 export interface Finding {
   statement: string;
