@@ -77,6 +77,20 @@ export interface RuntimeConfig {
    * batch (threshold trigger) besides its schedule; 0 disables it. Default 1000.
    */
   memoryBatchRecords: number;
+  /**
+   * The rollout guardrail (`agentbus start`): AGENTBUS_GUARDRAIL_INTERVAL_S seconds between runs
+   * (default 300; 0: off), and its margins: AGENTBUS_GUARDRAIL_FAILURE_MARGIN (absolute, 0..1,
+   * default 0.10), AGENTBUS_GUARDRAIL_DURATION_MARGIN (relative, default 0.25),
+   * AGENTBUS_GUARDRAIL_MIN_SESSIONS (each side, default 20).
+   */
+  guardrail: GuardrailConfig;
+}
+
+export interface GuardrailConfig {
+  intervalS: number;
+  failureMargin: number;
+  durationMargin: number;
+  minSessions: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -129,6 +143,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<RuntimeCon
     memoryDir: resolve(root, overrides.memoryDir ?? env.AGENTBUS_MEMORY_DIR ?? join("context", "memory")),
     reviewSecureCookies: overrides.reviewSecureCookies ?? env.AGENTBUS_REVIEW_SECURE_COOKIES === "1",
     memoryBatchRecords: overrides.memoryBatchRecords ?? nonNegativeInt(env, "AGENTBUS_MEMORY_BATCH_RECORDS", 1000),
+    guardrail: overrides.guardrail ?? {
+      intervalS: nonNegativeInt(env, "AGENTBUS_GUARDRAIL_INTERVAL_S", 300),
+      failureMargin: fraction(env, "AGENTBUS_GUARDRAIL_FAILURE_MARGIN", 0.1, 1),
+      durationMargin: fraction(env, "AGENTBUS_GUARDRAIL_DURATION_MARGIN", 0.25, 100),
+      minSessions: positiveInt(env, "AGENTBUS_GUARDRAIL_MIN_SESSIONS", 20),
+    },
   };
 }
 
@@ -168,6 +188,15 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}=${raw} must be a positive integer`);
+  return n;
+}
+
+/** A decimal number from 0 to `max` (a share or a margin). */
+function fraction(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || n > max) throw new ConfigError(`${name}=${raw} must be a decimal number from 0 to ${max} (e.g. 0.1)`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The rollout guardrail, for the lead to schedule (e.g. every few minutes): for each approved rule
+ * The rollout guardrail (scheduled by guardrail-component.ts in `agentbus start`): for each approved rule
  * still rolled out to a share of sessions, compare the matching sessions with and without it since
  * its approval; when the sessions with it fail more (absolute margin) or run longer (relative
  * margin) than those without, with enough sessions on both sides, retire it with the reason.

@@ -70,6 +70,8 @@ describe("agentbus start on a free port", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(stderr.indexOf("HTTP API on")).toBeLessThan(stderr.indexOf("agentbus running"));
+      // The rollout guardrail is scheduled (AGENTBUS_GUARDRAIL_INTERVAL_S, 300 s by default).
+      expect(stderr).toContain("rollout guardrail every 300 s");
       expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ ok: true, store: { available: true }, redis: { available: true } });
     } finally {
       child.kill("SIGTERM");

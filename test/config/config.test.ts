@@ -26,6 +26,17 @@ describe("configuration", () => {
     expect(loadConfig({ AGENTBUS_MEMORY_BATCH_RECORDS: "0" }).memoryBatchRecords).toBe(0);
     expect(() => loadConfig({ AGENTBUS_MEMORY_BATCH_RECORDS: "-1" })).toThrow("AGENTBUS_MEMORY_BATCH_RECORDS=-1 must be a whole number");
   });
+
+  it("reads the guardrail's interval (0: off) and margins, and names a bad one", () => {
+    expect(loadConfig({}).guardrail).toEqual({ intervalS: 300, failureMargin: 0.1, durationMargin: 0.25, minSessions: 20 });
+    const c = loadConfig({ AGENTBUS_GUARDRAIL_INTERVAL_S: "0", AGENTBUS_GUARDRAIL_FAILURE_MARGIN: "0.05", AGENTBUS_GUARDRAIL_DURATION_MARGIN: "1.5", AGENTBUS_GUARDRAIL_MIN_SESSIONS: "50" });
+    expect(c.guardrail).toEqual({ intervalS: 0, failureMargin: 0.05, durationMargin: 1.5, minSessions: 50 });
+    expect(() => loadConfig({ AGENTBUS_GUARDRAIL_INTERVAL_S: "5m" })).toThrow("AGENTBUS_GUARDRAIL_INTERVAL_S=5m must be a whole number");
+    expect(() => loadConfig({ AGENTBUS_GUARDRAIL_FAILURE_MARGIN: "10%" })).toThrow("AGENTBUS_GUARDRAIL_FAILURE_MARGIN=10% must be a decimal number from 0 to 1");
+    expect(() => loadConfig({ AGENTBUS_GUARDRAIL_FAILURE_MARGIN: "1.5" })).toThrow("from 0 to 1");
+    expect(() => loadConfig({ AGENTBUS_GUARDRAIL_DURATION_MARGIN: "-0.1" })).toThrow("AGENTBUS_GUARDRAIL_DURATION_MARGIN=-0.1 must be a decimal number");
+    expect(() => loadConfig({ AGENTBUS_GUARDRAIL_MIN_SESSIONS: "0" })).toThrow("AGENTBUS_GUARDRAIL_MIN_SESSIONS=0 must be a positive integer");
+  });
 });
 
 describe("queue topology", () => {

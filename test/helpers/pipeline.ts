@@ -1,7 +1,8 @@
 /** Whole sessions through the real agents in agents/, against the local demo site. */
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
-import type { Runtime, RuntimeOptions } from "../../runtime/runtime.ts";
+import type { RuntimeConfig } from "../../runtime/config/config.ts";
+import type { Runtime, RuntimeComponent, RuntimeOptions } from "../../runtime/runtime.ts";
 import type { SessionView } from "../../runtime/http/request-service.ts";
 import { startDemoSite, type DemoSite } from "../../runtime/demo/site.ts";
 import { TEST_FETCH_ALLOW } from "../capabilities/helpers.ts";
@@ -29,16 +30,28 @@ export interface WorkflowRecordLike {
   rules_applied?: string[];
 }
 
-export async function openPipeline(name: string, options: { agents?: string[]; fetch?: FetchOptions; databaseUrl?: string; rules?: RuntimeOptions["rules"] } = {}): Promise<Pipeline> {
+export interface PipelineOptions {
+  agents?: string[];
+  fetch?: FetchOptions;
+  databaseUrl?: string;
+  rules?: RuntimeOptions["rules"];
+  /** Configuration on top of the test defaults (e.g. memoryDir). */
+  config?: Partial<RuntimeConfig>;
+  /** Components to open the runtime with, built from its configuration (e.g. the rules loader). */
+  components?: (config: RuntimeConfig) => RuntimeComponent[];
+}
+
+export async function openPipeline(name: string, options: PipelineOptions = {}): Promise<Pipeline> {
   const prefix = uniquePrefix(name);
   const schema = uniqueSchema(name);
   const site = await startDemoSite({ slowMs: 1500 });
   // The demo site and the tests' own servers are on loopback: allowed here, refused by default.
-  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: options.databaseUrl ?? DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW });
+  const config = testConfig(prefix, { agentsDir: AGENTS_DIR, dbSchema: schema, databaseUrl: options.databaseUrl ?? DATABASE_URL, fetchAllow: TEST_FETCH_ALLOW, ...options.config });
   const { runtime, events } = await openTestRuntime(prefix, {
     dbSchema: schema,
     config,
     ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.components ? { components: options.components(config) } : {}),
     ...(options.fetch ? { capabilities: builtinCapabilities({ fetch: { allow: TEST_FETCH_ALLOW, ...options.fetch } }) } : {}),
   });
   runtime.startAgents(options.agents);

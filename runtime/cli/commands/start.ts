@@ -11,6 +11,7 @@ import { agentsComponent } from "../../agents/component.ts";
 import { maintenanceComponent } from "../../audit/component.ts";
 import { assertPortFree } from "../../http/server.ts";
 import { reviewComponent } from "../../review/component.ts";
+import { guardrailComponent } from "../../review/guardrail-component.ts";
 import { rulesComponent } from "../../rules/component.ts";
 import { schedulesComponent } from "../../schedules/component.ts";
 
@@ -38,8 +39,10 @@ export function registerStart(program: Command): void {
       if (serveHttp) await assertPortFree(config.httpHost, port);
       // Components start in this order and a failure anywhere closes everything opened so far:
       // the rules first (agents read them), the review UI before the HTTP API that mounts it, and
-      // the API before any worker runs; the schedules last (their runs need the workers' queues, and
-      // every process ticks: a slot is claimed in Redis, so it is sent once).
+      // the API before any worker runs; the rollout guardrail after the review UI (every process
+      // ticks it, and a slot is claimed in Redis, so it runs once; the store is always on here);
+      // the schedules last (their runs need the workers' queues, and every process ticks: a slot is
+      // claimed in Redis, so it is sent once).
       const apiToken = serveHttp ? resolveApiToken(config.dataDir, config.apiToken) : undefined;
       const http = apiToken ? httpComponent({ token: apiToken.token, port }) : undefined;
       const rules = rulesComponent(config, logger);
@@ -48,7 +51,7 @@ export function registerStart(program: Command): void {
         logger,
         mayStartEmbeddedRedis: true,
         rules: rules.loader.rulesFor,
-        components: [rules, ...(http && apiToken ? [reviewComponent({ apiToken: apiToken.token, loader: rules.loader }), http] : []), agentsComponent(names), maintenanceComponent(), schedulesComponent()],
+        components: [rules, ...(http && apiToken ? [reviewComponent({ apiToken: apiToken.token, loader: rules.loader }), http] : []), guardrailComponent(), agentsComponent(names), maintenanceComponent(), schedulesComponent()],
       });
       const apiUrl = http?.url;
       if (apiUrl && apiToken) logger.info({ url: apiUrl, token_from: apiToken.source }, `HTTP API on ${apiUrl} (token: ${apiToken.source}); review UI on ${apiUrl}/review`);
