@@ -91,7 +91,10 @@ export class GuardrailComponent implements RuntimeComponent {
       this.lastSlot = slot;
       if (claimed !== "OK") return run;
       run.ran = true;
-      run.outcomes = await runGuardrails(store.db, store.service, this.guardrail);
+      run.outcomes = await runGuardrails(store.db, store.service, {
+        ...this.guardrail,
+        onError: (rule_id, err) => host.logger.error({ err, rule_id, slot: run.slot }, `guardrail could not judge ${rule_id}; the other rules were checked, the next slot tries it again`),
+      });
     } catch (err) {
       host.logger.error({ err, slot: run.slot }, `guardrail run for the slot at ${run.slot} failed; the next slot tries again`);
       return run;

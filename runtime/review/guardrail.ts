@@ -15,6 +15,8 @@ export interface GuardrailOptions {
   durationMargin?: number;
   /** Sessions needed on each side before judging. Default 20. */
   minSessions?: number;
+  /** A rule that could not be judged or retired; the others are still checked. Absent: all such errors are thrown together at the end. */
+  onError?: (ruleId: string, err: unknown) => void;
 }
 
 export interface GuardrailOutcome {
@@ -30,25 +32,39 @@ export async function runGuardrails(db: Db, service: ReviewService, o: Guardrail
   const durationMargin = o.durationMargin ?? 0.25;
   const min = o.minSessions ?? 20;
   const out: GuardrailOutcome[] = [];
+  const failures: unknown[] = [];
   for (const r of await service.list({ state: "approved" })) {
     if (r.rollout_percent >= 100) continue;
-    const detail = await service.get(r.rule_id);
-    const active = detail.versions.find((v) => v.version === detail.active_version);
-    if (!active?.approved_at) continue;
-    const cmp = await compareRollout(db, r.rule_id, active.content.effect, active.approved_at);
-    const w = cmp.with_rule;
-    const wo = cmp.without_rule;
-    let reason: string | null = null;
-    if (w.sessions >= min && wo.sessions >= min) {
-      if ((w.failure_rate ?? 0) > (wo.failure_rate ?? 0) + failureMargin)
-        reason = `guardrail: failure rate with the rule ${pctText(w.failure_rate)} (${w.failed}/${w.sessions}) exceeds without it ${pctText(wo.failure_rate)} (${wo.failed}/${wo.sessions}) by more than ${Math.round(failureMargin * 100)} points`;
-      else if ((w.mean_duration_ms ?? 0) > (wo.mean_duration_ms ?? 0) * (1 + durationMargin))
-        reason = `guardrail: mean duration with the rule ${Math.round(w.mean_duration_ms ?? 0)} ms (${w.sessions} sessions) exceeds without it ${Math.round(wo.mean_duration_ms ?? 0)} ms (${wo.sessions}) by more than ${Math.round(durationMargin * 100)}%`;
+    try {
+      const outcome = await judge(db, service, r.rule_id, { failureMargin, durationMargin, min });
+      if (outcome) out.push(outcome);
+    } catch (err) {
+      // One rule that cannot be judged (or retired) does not stop the others being checked.
+      if (o.onError) o.onError(r.rule_id, err);
+      else failures.push(new Error(`guardrail of ${r.rule_id}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
     }
-    if (reason) await service.retire({ name: "guardrail", role: "system" }, r.rule_id, { reason }, "auto_retire");
-    out.push({ rule_id: r.rule_id, with_rule: w, without_rule: wo, retired: reason !== null, reason });
   }
+  if (failures.length > 0) throw new AggregateError(failures, `guardrail failed for ${failures.length} rule(s); ${out.length} judged`);
   return out;
+}
+
+async function judge(db: Db, service: ReviewService, ruleId: string, o: { failureMargin: number; durationMargin: number; min: number }): Promise<GuardrailOutcome | null> {
+  const { failureMargin, durationMargin, min } = o;
+  const detail = await service.get(ruleId);
+  const active = detail.versions.find((v) => v.version === detail.active_version);
+  if (!active?.approved_at) return null;
+  const cmp = await compareRollout(db, ruleId, active.content.effect, active.approved_at);
+  const w = cmp.with_rule;
+  const wo = cmp.without_rule;
+  let reason: string | null = null;
+  if (w.sessions >= min && wo.sessions >= min) {
+    if ((w.failure_rate ?? 0) > (wo.failure_rate ?? 0) + failureMargin)
+      reason = `guardrail: failure rate with the rule ${pctText(w.failure_rate)} (${w.failed}/${w.sessions}) exceeds without it ${pctText(wo.failure_rate)} (${wo.failed}/${wo.sessions}) by more than ${Math.round(failureMargin * 100)} points`;
+    else if ((w.mean_duration_ms ?? 0) > (wo.mean_duration_ms ?? 0) * (1 + durationMargin))
+      reason = `guardrail: mean duration with the rule ${Math.round(w.mean_duration_ms ?? 0)} ms (${w.sessions} sessions) exceeds without it ${Math.round(wo.mean_duration_ms ?? 0)} ms (${wo.sessions}) by more than ${Math.round(durationMargin * 100)}%`;
+  }
+  if (reason) await service.retire({ name: "guardrail", role: "system" }, ruleId, { reason }, "auto_retire");
+  return { rule_id: ruleId, with_rule: w, without_rule: wo, retired: reason !== null, reason };
 }
 
 function pctText(v: number | null): string {

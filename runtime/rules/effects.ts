@@ -71,6 +71,6 @@ export function recordMatches(effect: RuleEffect | undefined, r: RecordLike): bo
     case "dedupe":
       return tasks.filter((t) => t.capability === effect.capability).length >= 2;
     case "flag_source_conflict":
-      return effect.sources.filter((s) => tasks.some((t) => t.domain === s || t.capability === s)).length >= 2;
+      return [...new Set(effect.sources)].filter((s) => tasks.some((t) => t.domain === s || t.capability === s)).length >= 2;
   }
 }

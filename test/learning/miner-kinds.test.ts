@@ -105,6 +105,16 @@ describe("miner: one test per pattern kind, with the exact rule", () => {
     expect(issuesOf("learning_report", { learning_report: { batch_id: "b", patterns_identified: 1, new_rules_proposed: rules } })).toEqual([]);
   });
 
+  it("reasoning: two pages of one domain contradicting each other give no rule (it could not name its sources apart)", () => {
+    const conflict = { kind: "fact" as const, subject_key: "0123456789abcdef", sources: [{ capability: "fetch", domain: "a.example" }, { capability: "fetch", domain: "a.example" }] as [{ capability: string; domain: string }, { capability: string; domain: string }] };
+    const records = many("one", 6, (id) =>
+      workflow({ session_id: id, category: "compare", steps: [ok("fetch", { domain: "a.example" }), ok("fetch", { domain: "a.example", after: [] }), ok("summarize", { after: [0, 1] })], contradictions: [conflict] }),
+    );
+    const { rules, summary } = learn(records);
+    expect(summary.contradiction_clusters?.[0]).toMatchObject({ occurrences: 6, sources: ["a.example", "a.example"] });
+    expect(rules).toEqual([]);
+  });
+
   it("works on any deployment's names: the same record set with renamed capabilities gives the same rules, renamed", () => {
     const make = (src: string, step: string) => [
       ...many(`${src}g`, 6, (id) => workflow({ session_id: id, category: "k", steps: [ok(src, { domain: "h.example" }), ok(step)] })),

@@ -146,4 +146,25 @@ describe("estimate and guardrail", () => {
     expect(d.decisions.at(-1)).toMatchObject({ action: "auto_retire", actor: "guardrail" });
     expect(d.decisions.at(-1)?.reason).toMatch(/failure rate with the rule 100.0% \(5\/5\)/);
   });
+
+  it("a rule that cannot be judged does not stop the others being checked", async () => {
+    const [broken, judged] = await propose(h, [proposedRule(8), proposedRule(9)], "batch_20261120_002");
+    for (const id of [broken!, judged!]) await h.service.approve(ALICE, id, { content_hash: (await h.service.get(id)).reviewable_hash, rollout_percent: 10 });
+    const at = new Date(h.clock.now() + 60_000).toISOString();
+    for (let i = 0; i < 5; i++) {
+      await record(h, `s-w9-${i}`, [{ capability: "fetch", status: "failed", attempts: 1, domain: "site9.example" }], { at, rules: [judged!] });
+      await record(h, `s-wo9-${i}`, [{ capability: "fetch", status: "success", attempts: 1, domain: "site9.example" }], { at });
+    }
+    // The service fails to read one rule, as a lost connection would for that query only.
+    const flaky = new Proxy(h.service, {
+      get: (target, prop, receiver) =>
+        prop === "get" ? (id: string) => (id === broken ? Promise.reject(new Error("connection lost")) : target.get(id)) : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    const errors: string[] = [];
+    const out = await runGuardrails(h.pg.db, flaky, { minSessions: 5, onError: (id, err) => errors.push(`${id}: ${(err as Error).message}`) });
+    expect(errors).toEqual([`${broken}: connection lost`]);
+    expect(out.find((o) => o.rule_id === judged)?.retired).toBe(true);
+    // Without onError the failures are thrown together, after every rule was checked.
+    await expect(runGuardrails(h.pg.db, flaky, { minSessions: 5 })).rejects.toThrow(/guardrail failed for 1 rule/);
+  });
 });

@@ -4,7 +4,9 @@
  * as a known conflict between them instead of a new contradiction every time.
  *
  * Not a pattern: a contradiction flagged once; sources that meet often and disagree on this
- * subject only now and then (a coincidence, not a standing conflict).
+ * subject only now and then (a coincidence, not a standing conflict); a contradiction within one
+ * source (two pages of one domain): a rule cannot name its sources apart, and one naming the domain
+ * twice would flag every contradiction there.
  */
 import { patternKey } from "./keys.ts";
 import type { Finding, MemorySummary, MinerContext } from "./types.ts";
@@ -18,7 +20,8 @@ export function mineSourceConflicts(summary: MemorySummary, ctx: MinerContext): 
   const out: Finding[] = [];
   for (const c of summary.contradiction_clusters ?? []) {
     if (!c.kind || !c.subject_key || !c.sources || c.occurrences < ctx.minOccurrences) continue;
-    const sources = [...c.sources].sort();
+    const sources = [...new Set(c.sources)].sort();
+    if (sources.length < 2) continue;
     const together = Math.max(c.occurrences, ...pairsOf(sources).map((k) => met.get(k) ?? 0));
     const share = c.occurrences / together;
     if (share < MIN_SHARE) continue;

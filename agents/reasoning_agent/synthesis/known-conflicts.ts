@@ -27,7 +27,8 @@ export function conflictRules(rules: readonly Pick<ApprovedRule, "rule_id" | "ef
   for (const r of rules) {
     const e = r.effect;
     if (e?.op !== "flag_source_conflict" || !Array.isArray(e.sources)) continue;
-    const sources = e.sources.filter((s): s is string => typeof s === "string").map((s) => s.toLowerCase());
+    // Two distinct sources at least: a rule naming one domain twice would flag every contradiction there.
+    const sources = [...new Set(e.sources.filter((s): s is string => typeof s === "string").map((s) => s.toLowerCase()))];
     if (sources.length < 2) continue;
     out.push({
       rule_id: r.rule_id,

@@ -191,7 +191,7 @@ export interface DedupeEffect {
 export interface FlagSourceConflictEffect {
   op: "flag_source_conflict";
   /**
-   * The sources (domain, or capability for a source without one), sorted.
+   * Two or more distinct sources (domain, or capability for a source without one), sorted.
    *
    * @minItems 2
    * @maxItems 10
