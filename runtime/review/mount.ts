@@ -28,8 +28,8 @@ export function rulesLoaderFor(config: RuntimeConfig, logger?: Logger): { loader
   return { loader, bind: (d) => void (db = d) };
 }
 
-export function reviewService(config: RuntimeConfig, db: Db, audit: AuditWriter | undefined, clock: Clock = systemClock): ReviewService {
-  return new ReviewService({ db, writer: new MemoryWriter(config.memoryDir), audit, clock });
+export function reviewService(config: RuntimeConfig, db: Db, audit: AuditWriter | undefined, clock: Clock = systemClock, onDecided?: () => void): ReviewService {
+  return new ReviewService({ db, writer: new MemoryWriter(config.memoryDir), audit, clock, ...(onDecided ? { onDecided } : {}) });
 }
 
 export interface ReviewMountOptions {
@@ -44,7 +44,11 @@ export interface ReviewMountOptions {
 }
 
 export async function reviewMount(o: ReviewMountOptions): Promise<(app: Express) => void> {
-  const service = reviewService(o.config, o.db, o.audit, o.clock);
+  // The file is written inside the decision's transaction, so a watcher may see it before the
+  // approval commits and hold it back as unapproved; this process's loader re-reads once it has
+  // (a failed re-read is left to the loader's own periodic rescan, which logs).
+  const loader = o.loader;
+  const service = reviewService(o.config, o.db, o.audit, o.clock, loader ? () => void loader.refresh().catch(() => undefined) : undefined);
   const accounts = new AccountStore(o.db, o.clock ?? systemClock);
   const dashboard = o.queues ? await queueDashboard(o.queues()) : undefined;
   const router = createReviewRouter({

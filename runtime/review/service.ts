@@ -35,6 +35,8 @@ export interface ReviewServiceOptions {
   /** Prefix of recorded file paths (repo-relative), default context/memory. */
   pathPrefix?: string;
   registry?: SchemaRegistry;
+  /** Called after a decision has committed: the rules loader re-reads at once instead of at its next rescan. */
+  onDecided?: (decision: Decision) => void;
 }
 
 interface Change {
@@ -54,8 +56,10 @@ export class ReviewService {
   private readonly clock: Clock;
   private readonly prefix: string;
   private readonly registry: SchemaRegistry;
+  private readonly onDecided: ((decision: Decision) => void) | undefined;
 
   constructor(o: ReviewServiceOptions) {
+    this.onDecided = o.onDecided;
     this.db = o.db;
     this.writer = o.writer;
     this.audit = o.audit;
@@ -211,7 +215,10 @@ export class ReviewService {
       await restore?.().catch(() => undefined);
       throw err;
     }
-    if (!result.replayed) await this.record(audit, result.decision);
+    if (!result.replayed) {
+      await this.record(audit, result.decision);
+      this.onDecided?.(result.decision);
+    }
     return result;
   }
 
