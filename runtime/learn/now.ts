@@ -138,7 +138,7 @@ async function follow(db: Db, session: string, timeoutMs: number, progress: (lin
     }
     if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  throw new AgentbusError("LEARN_TIMEOUT", `no learning report within ${Math.round(timeoutMs / 1000)} s; session ${session} may still finish: agentbus trace ${session}`);
+  throw new AgentbusError("LEARN_TIMEOUT", `no learning report within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}; session ${session} may still finish: agentbus trace ${session}`);
 }
 
 /**

@@ -132,7 +132,7 @@ function nowText(r: LearnNowResult): string {
   if (r.proposals.length > 0) {
     lines.push("");
     for (const p of r.proposals) {
-      lines.push(`  ${p.rule_id}  ${(p.status === "new" ? "new" : "re-observed").padEnd(11)} ${p.state.padEnd(8)} ${p.target_agent.padEnd(15)} ${p.priority.padEnd(6)} ${p.confidence.toFixed(2)}  ${printable(JSON.stringify(p.trigger_condition.slice(0, 100)))}`);
+      lines.push(`  ${p.rule_id}  ${(p.status === "new" ? "new" : "re-observed").padEnd(12)} ${p.state.padEnd(8)} ${p.target_agent.padEnd(15)} ${p.priority.padEnd(6)} ${p.confidence.toFixed(2)}  ${printable(JSON.stringify(p.trigger_condition.slice(0, 100)))}`);
     }
     lines.push("", "Review them with: agentbus proposals, agentbus rules show <rule_id> (or the review UI)");
   }
