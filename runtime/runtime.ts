@@ -228,6 +228,11 @@ export class Runtime implements ComponentHost {
     return started;
   }
 
+  /** The agents this runtime has started workers for (startAgents), each named once. */
+  runningAgents(): string[] {
+    return [...new Set(this.hosts.map((h) => h.agentName))].sort();
+  }
+
   /** The request API over this runtime's bus and store (CLI submit, HTTP). */
   requestService(): RequestService {
     if (!this.store) throw new AgentbusError("STORE_REQUIRED", "taking requests needs the system of record; open the runtime with a store");

@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { AgentbusError, type Issue } from "../errors/index.ts";
 import type { Clock } from "../envelope/clock.ts";
-import { validateEnvelope, type RouteBook, type ValidationResult } from "../envelope/validate.ts";
+import { validateOnBus, type RouteBook, type ValidationResult } from "../envelope/validate.ts";
 import { COMPLETE, type Envelope } from "../envelope/types.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
 import { queueOf, type Bus } from "../bus/bus.ts";
@@ -86,7 +86,7 @@ export class Gateway {
   /** Full validation as the bus applies it: schema, content, cross-field and route rules. */
   validate(value: unknown): ValidationResult {
     const { registry, routes, maxEnvelopeBytes } = this.options;
-    return validateEnvelope(value, { registry, routes, maxBytes: maxEnvelopeBytes, unknownAgents: "error" });
+    return validateOnBus(value, { registry, routes, maxBytes: maxEnvelopeBytes });
   }
 
   /** Validate, then enqueue for the receiving agent; refused messages are dead-lettered. */

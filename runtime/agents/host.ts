@@ -80,6 +80,11 @@ export class AgentHost {
     this.worker.on("error", (err) => this.log.error({ err: err.message }, "worker error"));
   }
 
+  /** The agent this host runs. */
+  get agentName(): string {
+    return this.options.agent.name;
+  }
+
   start(): void {
     // run() resolves only when the worker closes; its failures surface through the "error" event.
     this.worker.run().catch((err: unknown) => this.log.error({ err }, "worker stopped unexpectedly"));

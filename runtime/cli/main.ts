@@ -13,6 +13,8 @@ import { registerValidate } from "./commands/validate.ts";
 import { registerRules } from "./commands/rules.ts";
 import { registerAdmin } from "./commands/admin.ts";
 import { registerSchedules } from "./commands/schedules.ts";
+import { registerLearn } from "./commands/learn.ts";
+import { registerProposals } from "./commands/proposals.ts";
 import { EXIT, ignoreClosedPipes, reportError } from "./output.ts";
 
 export function buildProgram(): Command {
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerRules(program);
   registerAdmin(program);
   registerSchedules(program);
+  registerLearn(program);
+  registerProposals(program);
   return program;
 }
 

@@ -52,6 +52,14 @@ export function validateEnvelope(value: unknown, options: ValidateOptions): Vali
   return issues.length > 0 ? fail(issues, warnings) : { ok: true, envelope: env, issues: [], warnings };
 }
 
+/**
+ * Validation as the bus applies it on every send and receive (the gateway, and the local chain
+ * runner): every layer, with the loaded agents' routes, and an unknown agent is an error.
+ */
+export function validateOnBus(value: unknown, options: { registry: SchemaRegistry; routes: RouteBook; maxBytes: number }): ValidationResult {
+  return validateEnvelope(value, { ...options, unknownAgents: "error" });
+}
+
 function fail(issues: Issue[], warnings: Issue[]): ValidationResult {
   return { ok: false, envelope: undefined, issues, warnings };
 }

@@ -96,6 +96,18 @@ export const ERROR_CODES = {
   IDS_EXHAUSTED: internal,
   BATCH_NOT_CLAIMED: internal,
   PROPOSAL_INVALID: internal,
+  /** A file of records that cannot be read (missing, a directory, no permission): fix the path. */
+  FILE_UNREADABLE: { http: 400, exit: EXIT.usage },
+  /** A records file read to the end held no valid record: nothing to learn from. */
+  NO_VALID_RECORDS: { http: 422, exit: EXIT.failed },
+  /** A local chain run (runtime/agents/local-run.ts) met an envelope the bus would refuse. */
+  LOCAL_RUN_REFUSED: { http: 500, exit: EXIT.failed },
+  /** A local chain run stopped: a handler failed or deferred, or the chain ran past its hop bound. */
+  LOCAL_RUN_FAILED: { http: 500, exit: EXIT.failed },
+  /** `agentbus learn --now`: the session was dead-lettered or ended without a learning report. */
+  LEARN_FAILED: { http: 500, exit: EXIT.failed },
+  /** `agentbus learn --now` saw no report within its timeout (the session may still finish). */
+  LEARN_TIMEOUT: { http: 504, exit: EXIT.failed },
   AUDIT_CHAIN_HEAD_MISSING: internal,
   AUDIT_ROLLBACK: internal,
   AUDIT_KEY_INVALID: internal,

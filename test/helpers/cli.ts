@@ -9,12 +9,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
+/** `as` runs the command as another user (uid and gid; the test process must be root to do so). */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, as?: { uid: number; gid: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/agentbus.js"), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, LOG_LEVEL: "warn", ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      ...(as ?? {}),
     });
     let stdout = "";
     let stderr = "";

@@ -3,13 +3,16 @@
  * treated. A DeferredError puts the message back without an attempt; Postgres/Redis being away is
  * left to the outage step; recoverable errors are retried by BullMQ; the rest are dead-lettered.
  */
+import type { Logger } from "pino";
 import { isAgentbusError, isDeferredError } from "../../errors/index.ts";
 import type { Clock } from "../../envelope/clock.ts";
+import type { Envelope } from "../../envelope/types.ts";
 import type { SchemaRegistry } from "../../schemas/registry.ts";
 import { unavailableResource } from "../../bus/outage.ts";
 import type { TaskRetryPolicy } from "../../bus/topology.ts";
 import type { Gateway } from "../gateway.ts";
-import type { AgentContext, AgentReply, HandlerResult } from "../handler.ts";
+import type { AgentContext, AgentReply, ApprovedRule, HandlerResult } from "../handler.ts";
+import type { LoadedAgent } from "../loader.ts";
 import { createServices, type ServicesFactory } from "../services.ts";
 import { hookCapabilities, hookLlm, type CallHooks } from "./hooks.ts";
 import type { DeliveryContext, DeliveryInterceptor, DeliveryResult } from "./types.ts";
@@ -48,23 +51,57 @@ export function callHandler(options: HandlerStepOptions): DeliveryInterceptor {
 }
 
 function agentContext(ctx: DeliveryContext, options: HandlerStepOptions): AgentContext {
-  const { agent, job } = ctx;
   const env = ctx.envelope as NonNullable<DeliveryContext["envelope"]>;
-  const services = (options.services ?? NO_SERVICES).forMessage(agent, env, ctx.rules);
-  return {
-    ...services,
-    llm: hookLlm(services.llm, options.hooks, agent.name, env),
-    capabilities: hookCapabilities(services.capabilities, options.hooks, agent.name, env),
-    spec: agent.spec,
-    instructions: agent.instructions,
-    governance: agent.governance,
+  return handlerContext({
+    agent: ctx.agent,
+    envelope: env,
     rules: ctx.rules,
-    logger: ctx.logger.child({ session_id: env.metadata.session_id, message_id: env.message_id }),
+    logger: ctx.logger,
+    attempt: Math.max(1, ctx.job.attemptsStarted),
+    services: options.services ?? NO_SERVICES,
+    hooks: options.hooks,
     clock: options.clock,
     registry: options.registry,
     retryPolicy: options.retryPolicy,
+  });
+}
+
+export interface HandlerContextParts {
+  agent: LoadedAgent;
+  /** The validated envelope the handler is given. */
+  envelope: Envelope;
+  rules: readonly ApprovedRule[];
+  logger: Logger;
+  /** 1 on first delivery. */
+  attempt: number;
+  services: ServicesFactory;
+  hooks: CallHooks;
+  clock: Clock;
+  registry: SchemaRegistry;
+  retryPolicy: TaskRetryPolicy;
+}
+
+/**
+ * The context a handler is called with: the one place it is put together, for the worker host's
+ * deliveries and for the local chain runner (runtime/agents/local-run.ts) alike.
+ */
+export function handlerContext(parts: HandlerContextParts): AgentContext {
+  const { agent, envelope: env } = parts;
+  const services = parts.services.forMessage(agent, env, parts.rules);
+  return {
+    ...services,
+    llm: hookLlm(services.llm, parts.hooks, agent.name, env),
+    capabilities: hookCapabilities(services.capabilities, parts.hooks, agent.name, env),
+    spec: agent.spec,
+    instructions: agent.instructions,
+    governance: agent.governance,
+    rules: parts.rules,
+    logger: parts.logger.child({ session_id: env.metadata.session_id, message_id: env.message_id }),
+    clock: parts.clock,
+    registry: parts.registry,
+    retryPolicy: parts.retryPolicy,
     message: env,
-    attempt: Math.max(1, job.attemptsStarted),
+    attempt: parts.attempt,
     idempotencyKey: env.message_id,
   };
 }
@@ -87,7 +124,8 @@ async function fail(ctx: DeliveryContext, err: unknown, gateway: Gateway): Promi
   return { outcome: "failed", code, message, dead_letter_id };
 }
 
-function normalize(result: HandlerResult): AgentReply[] {
+/** What a handler returned, as a list of replies. */
+export function normalize(result: HandlerResult): AgentReply[] {
   if (result === null || result === undefined) return [];
   return Array.isArray(result) ? result : [result];
 }
