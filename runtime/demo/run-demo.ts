@@ -14,16 +14,17 @@ export interface DemoRequest {
 
 /** The demo's requests, `rounds` times over (the learning loop needs a pattern to recur). */
 export function demoRequests(site: DemoSite, rounds = 1): DemoRequest[] {
-  return Array.from({ length: rounds }, () => oneRound(site)).flat();
+  return Array.from({ length: rounds }, (_, i) => oneRound(site, i + 1)).flat();
 }
 
-function oneRound(site: DemoSite): DemoRequest[] {
+/** The busy host answers 429 twice per URL: a round number of its own makes every round alike. */
+function oneRound(site: DemoSite, round: number): DemoRequest[] {
   return [
     { label: "summary", text: `Summarize ${site.main}/pages/solar.html`, expect: "success" },
     { label: "mentions", text: `Find mentions of "battery" in ${site.main}/pages/solar.html`, expect: "success" },
     { label: "two sources", text: `Summarize ${site.main}/pages/solar.html and ${site.main}/pages/solar-update.html`, expect: "success, with a contradiction" },
     { label: "compute", text: "What is (17 + 25) * 3?", expect: "success: 126" },
-    { label: "429 then ok", text: `Summarize ${site.busy}/pages/busy.html`, expect: "success after retries" },
+    { label: "429 then ok", text: `Summarize ${site.busy}/pages/busy.html?round=${round}`, expect: "success after retries" },
     { label: "429 always", text: `Summarize ${site.limited}/pages/always-busy.html`, expect: "failed: HTTP_429 after 3 attempts" },
     { label: "404", text: `Summarize ${site.main}/pages/missing.html`, expect: "failed: HTTP_404, dependants skipped" },
     { label: "slow host", text: `Summarize ${site.slow}/pages/slow.html`, expect: "success, slowly" },

@@ -12,7 +12,7 @@ import { parseFetchAllow, type FetchAllowEntry } from "../capabilities/builtin/f
 export interface DemoSite {
   /** Base URLs of the four hosts. */
   main: string;
-  /** 429 twice per site run for /pages/busy.html, then the page. */
+  /** 429 twice per URL and site run for /pages/busy.html (any query), then the page. */
   busy: string;
   /** 429 always for /pages/always-busy.html. */
   limited: string;
@@ -52,15 +52,16 @@ export async function startDemoSite(options: { port?: number; slowMs?: number } 
   const busyCounts = new Map<string, number>();
   const main = await listen("127.0.0.1", options.port ?? 0, (req, res) => serve(req, res));
   const busy = await listen("127.0.0.2", options.port ? options.port + 1 : 0, (req, res) => {
-    // /pages/busy.html: 429 twice per site run, then the page.
-    const path = req.url ?? "/";
-    const n = (busyCounts.get(path) ?? 0) + 1;
-    busyCounts.set(path, n);
+    // /pages/busy.html: 429 twice per URL (query included) and site run, then the page.
+    const url = req.url ?? "/";
+    const n = (busyCounts.get(url) ?? 0) + 1;
+    busyCounts.set(url, n);
+    const path = url.split("?")[0];
     if (path === "/pages/busy.html" && n <= 2) {
       res.writeHead(429, { "Retry-After": "1", "Content-Type": "text/plain" }).end("slow down");
       return;
     }
-    serve(req, res, { "/pages/busy.html": PAGES["/pages/wind.html"]! });
+    serve({ url: path }, res, { "/pages/busy.html": PAGES["/pages/wind.html"]! });
   });
   const slow = await listen("127.0.0.3", options.port ? options.port + 2 : 0, (req, res) => {
     setTimeout(() => serve(req, res, { "/pages/slow.html": PAGES["/pages/budget.html"]! }), slowMs);
@@ -83,7 +84,7 @@ export async function startDemoSite(options: { port?: number; slowMs?: number } 
   };
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, extra: Record<string, { title: string; body: string }> = {}): void {
+function serve(req: Pick<IncomingMessage, "url">, res: ServerResponse, extra: Record<string, { title: string; body: string }> = {}): void {
   const found = extra[req.url ?? ""] ?? PAGES[req.url ?? ""];
   if (!found) {
     res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");

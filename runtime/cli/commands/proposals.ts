@@ -24,7 +24,7 @@ export function registerProposals(program: Command): void {
     .option("--target <agent>", "only proposals for this agent (e.g. dispatch_agent)")
     .option("--limit <n>", `at most this many (1-${MAX_LIMIT})`, "200")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nThe learning agent proposes rules (on its schedule, or `agentbus learn --now`); a person approves,\nedits or rejects each (`agentbus rules`, or the review UI). \"seen\" counts the batches that observed\nthe pattern again after it was first proposed.")
+    .addHelpText("after", "\nThe learning agent proposes rules (on its schedule, or `agentbus learn --now`); a person approves,\nedits or rejects each (`agentbus rules`, or the review UI). \"re-observed\" counts the batches that\nobserved the pattern again after it was first proposed.")
     .action(async (opts: ProposalsFlags) => {
       const state = stateFlag(opts.state);
       const limit = limitFlag(opts.limit);
@@ -71,7 +71,7 @@ function toJson(p: Proposal): Record<string, unknown> {
 }
 
 function table(list: readonly Proposal[]): string {
-  const header = ["rule", "state", "target", "priority", "confidence", "seen", "last seen", "description"];
+  const header = ["rule", "state", "target", "priority", "confidence", "re-observed", "last seen", "description"];
   const rows = list.map((p) => [
     p.rule_id,
     p.state,
