@@ -57,7 +57,7 @@ export function validateEnvelope(value: unknown, options: ValidateOptions): Vali
  * runner): every layer, with the loaded agents' routes, and an unknown agent is an error.
  */
 export function validateOnBus(value: unknown, options: { registry: SchemaRegistry; routes: RouteBook; maxBytes: number }): ValidationResult {
-  return validateEnvelope(value, { ...options, unknownAgents: "error" });
+  return validateEnvelope(value, { registry: options.registry, routes: options.routes, maxBytes: options.maxBytes, unknownAgents: "error" });
 }
 
 function fail(issues: Issue[], warnings: Issue[]): ValidationResult {

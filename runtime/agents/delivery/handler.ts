@@ -88,8 +88,13 @@ export interface HandlerContextParts {
 export function handlerContext(parts: HandlerContextParts): AgentContext {
   const { agent, envelope: env } = parts;
   const services = parts.services.forMessage(agent, env, parts.rules);
+  // Every member written out, no `...services`: V8 builds a spread followed by many new keys very
+  // slowly (about 8 µs on this path, measured), and this runs on every delivery.
   return {
-    ...services,
+    state: services.state,
+    records: services.records,
+    learning: services.learning,
+    settings: services.settings,
     llm: hookLlm(services.llm, parts.hooks, agent.name, env),
     capabilities: hookCapabilities(services.capabilities, parts.hooks, agent.name, env),
     spec: agent.spec,

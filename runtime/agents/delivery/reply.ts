@@ -71,9 +71,11 @@ export function replyEnvelope(parts: ReplyParts, build: BuildContext): Envelope 
         sequence_number: claim.sequence_number,
         parent_message_id: incoming.message_id,
       },
-      ...(reply.status ? { status: reply.status } : {}),
-      ...(reply.error ? { error: reply.error } : {}),
-      ...(reply.resources ? { resources: reply.resources } : {}),
+      // Plain members (undefined when absent), not conditional spreads: a spread inside a literal
+      // sends V8 down its slow object-building path, on every reply.
+      status: reply.status,
+      error: reply.error,
+      resources: reply.resources,
       audit: {
         compliance_notes: [
           `validated against envelope and content/${reply.content_type} schemas before sending`,
