@@ -22,6 +22,8 @@ export function reviewComponent(options: { apiToken: string; loader?: RulesLoade
         apiToken: options.apiToken,
         queues: () => runtime.agents.names().map((n) => runtime.bus.queue(n)),
         clock: runtime.clock,
+        // Login attempts counted in Redis: a deployment of several `start` processes shares one limit.
+        loginCounts: { redis: runtime.transport.connection, prefix: runtime.transport.prefix },
         ...(options.loader ? { loader: options.loader } : {}),
       });
     },

@@ -1,7 +1,7 @@
 /** Cookie sessions, CSRF and login rate limits for the review router. */
 import { randomBytes } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import { rateLimit } from "express-rate-limit";
+import { rateLimit, type Store } from "express-rate-limit";
 import type { AccountStore, AdminSession } from "./auth.ts";
 import { csrfMatches } from "./auth.ts";
 
@@ -69,16 +69,24 @@ export interface LoginLimits {
   windowMs?: number;
   perIp?: number;
   perAccount?: number;
+  /**
+   * Where the counts are kept, per limiter. Default: this process's memory, so each `start`
+   * process would count on its own; `agentbus start` keeps them in Redis, shared by all.
+   */
+  store?: (limiter: "ip" | "account") => Store;
 }
 
 /** Two limiters on POST login: per client address and per account name tried. */
 export function loginLimiters(l: LoginLimits, onLimit: (req: Request, res: Response) => void) {
   const windowMs = l.windowMs ?? 15 * 60 * 1000;
-  const common = { windowMs, standardHeaders: "draft-8" as const, legacyHeaders: false, handler: onLimit };
+  // A count that cannot be kept (Redis away) lets the login through rather than locking every
+  // reviewer out; passwords are still checked (scrypt) and the limiter logs the store's error.
+  const common = { windowMs, standardHeaders: "draft-8" as const, legacyHeaders: false, handler: onLimit, passOnStoreError: true };
   return [
-    rateLimit({ ...common, limit: l.perIp ?? 20 }),
+    rateLimit({ ...common, limit: l.perIp ?? 20, ...(l.store ? { store: l.store("ip") } : {}) }),
     rateLimit({
       ...common,
+      ...(l.store ? { store: l.store("account") } : {}),
       limit: l.perAccount ?? 5,
       keyGenerator: (req: Request) => {
         const name = (req.body as Record<string, unknown> | undefined)?.name;

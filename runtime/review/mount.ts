@@ -1,9 +1,11 @@
 /**
  * Wiring for `agentbus start`: the rules loader the agents read from, and the review router mounted
- * into the HTTP server. The lead re-fits this into the component model; it only composes.
+ * into the HTTP server (the review component calls it); it only composes.
  */
 import type { Express } from "express";
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { RuntimeConfig } from "../config/config.ts";
 import { systemClock, type Clock } from "../envelope/clock.ts";
 import type { Logger } from "../store/db.ts";
@@ -12,6 +14,7 @@ import type { AuditWriter } from "../store/audit-writer.ts";
 import { RulesLoader } from "../rules/loader.ts";
 import { MemoryWriter } from "../rules/writer.ts";
 import { AccountStore } from "./auth.ts";
+import type { LoginLimits } from "./http-auth.ts";
 import { createReviewRouter } from "./router.ts";
 import { ReviewService } from "./service.ts";
 
@@ -41,6 +44,18 @@ export interface ReviewMountOptions {
   /** The BullMQ queues the dashboard shows. */
   queues?: () => Queue[];
   clock?: Clock;
+  /** Login attempts are counted here (keys under `prefix`), shared by every process of the deployment. */
+  loginCounts?: { redis: Redis; prefix: string };
+}
+
+/** express-rate-limit's counts in Redis, one key space per limiter. */
+export function redisLoginStore(redis: Redis, prefix: string): NonNullable<LoginLimits["store"]> {
+  return (limiter) =>
+    new RedisStore({
+      prefix: `${prefix}:login-limit:${limiter}:`,
+      // ioredis's generic command call; the store sends only EVALSHA/SCRIPT/GET/DEL with string args.
+      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    });
 }
 
 export async function reviewMount(o: ReviewMountOptions): Promise<(app: Express) => void> {
@@ -57,6 +72,7 @@ export async function reviewMount(o: ReviewMountOptions): Promise<(app: Express)
     db: o.db,
     ...(o.loader ? { loader: o.loader } : {}),
     apiToken: o.apiToken,
+    ...(o.loginCounts ? { loginLimits: { store: redisLoginStore(o.loginCounts.redis, o.loginCounts.prefix) } } : {}),
     // Plain-http cookies only when nobody off this machine can reach the server.
     insecureLoopbackCookies: LOOPBACK.has(o.config.httpHost) && !o.config.reviewSecureCookies,
     ...(dashboard ? { queueDashboard: () => dashboard } : {}),
