@@ -11,7 +11,6 @@
  */
 import type { Logger } from "pino";
 import { ConfigError } from "../errors/index.ts";
-import type { Env } from "../config/config.ts";
 import type { ApprovedRule } from "../agents/handler.ts";
 import type { LoadedAgent } from "../agents/loader.ts";
 import type { Envelope } from "../envelope/types.ts";
@@ -21,6 +20,9 @@ import { buildSystemPrompt, MessageLlmClient, type UsageRecorder } from "./clien
 import { OpenAiProvider } from "./openai.ts";
 import type { RetryOptions } from "./retry.ts";
 import type { LlmClient, LlmProvider, ProviderName } from "./types.ts";
+
+/** Environment variables as loadConfig passes them (declared here, so config/ and llm/ do not import each other). */
+type Env = Record<string, string | undefined>;
 
 export interface LlmConfig {
   provider: ProviderName;
