@@ -39,7 +39,8 @@ export function listPage(v: ListView): string {
       ? html`<div class="empty"><h2>No rules yet</h2>
           <p>This is a fresh install: the learning agent has not proposed any rule. It mines the workflow records every night
           (or when enough new records wait) and puts each proposal here as <em>pending</em>. Nothing it proposes reaches an agent until a reviewer approves it.</p>
-          <p>To see the loop work: run some requests (<code>npx agentbus demo</code>), then come back after the next learning batch.
+          <p>To see the loop work now: <code>npx agentbus demo --learn</code> runs the demo traffic and a learning batch at once
+          (or <code>npx agentbus learn --now</code> over the records you have); reload this page to see its proposals.
           Approved rules are written to <code>context/memory/&lt;agent&gt;/&lt;rule_id&gt;.md</code>.</p></div>`
       : html`<div class="empty"><h2>Nothing matches</h2><p>No ${v.state === "all" ? "" : v.state} rules${v.target ? html` for ${v.target}` : ""}. ${v.state === "pending" ? "Every proposal has been decided. " : ""}<a href="/review?state=all">Show all rules</a>.</p></div>`;
   const bulk =
