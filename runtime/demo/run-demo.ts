@@ -25,7 +25,7 @@ function oneRound(site: DemoSite, round: number): DemoRequest[] {
     { label: "two sources", text: `Summarize ${site.main}/pages/solar.html and ${site.main}/pages/solar-update.html`, expect: "success, with a contradiction" },
     { label: "compute", text: "What is (17 + 25) * 3?", expect: "success: 126" },
     { label: "429 then ok", text: `Summarize ${site.busy}/pages/busy.html?round=${round}`, expect: "success after retries" },
-    { label: "429 always", text: `Summarize ${site.limited}/pages/always-busy.html`, expect: "failed: HTTP_429 after 3 attempts" },
+    { label: "429 always", text: `Summarize ${site.limited}/pages/always-busy.html`, expect: "failed: HTTP_429 after 3 attempts (1 under a fail-fast rule)" },
     { label: "404", text: `Summarize ${site.main}/pages/missing.html`, expect: "failed: HTTP_404, dependants skipped" },
     { label: "slow host", text: `Summarize ${site.slow}/pages/slow.html`, expect: "success, slowly" },
     { label: "unplannable", text: "Tell me a joke", expect: "failed: UNPLANNABLE" },
