@@ -150,7 +150,8 @@ class EventWaiter implements BusObserver {
   }
 }
 
-async function dropKeys(redisUrl: string, prefix: string): Promise<void> {
+/** Deletes every Redis key under `prefix:` (what a test's runtime left behind). */
+export async function dropKeys(redisUrl: string, prefix: string): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     let cursor = "0";

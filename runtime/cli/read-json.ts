@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { depthIssue } from "../envelope/guards.ts";
 import { AgentbusError, summarize, type Issue } from "../errors/index.ts";
+import { fileKind } from "../infra/files.ts";
 
 export type ReadJsonResult =
   | { ok: true; value: unknown; bytes: number }
@@ -17,15 +18,6 @@ export type ReadJsonResult =
       issues: Issue[];
       bytes: number;
     };
-
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  if (stats.isFIFO()) return "a named pipe";
-  if (stats.isSocket()) return "a socket";
-  return "not a regular file";
-}
 
 const refused = (message: string, bytes: number, issues: Issue[] = [{ pointer: "", message, rule: "guard" }]): ReadJsonResult => ({ ok: false, message, issues, bytes });
 
@@ -39,7 +31,7 @@ export function readJsonFile(file: string, maxBytes: number): ReadJsonResult {
   }
   // Opening a pipe or a terminal can block for ever, and a device has no end: refuse them unopened.
   if (!stats.isFile()) {
-    throw new AgentbusError("USAGE", `cannot read ${file}: it is ${kindOf(stats)}; give a JSON file${stats.isDirectory() ? ` (e.g. ${file.replace(/\/+$/, "")}/*.json)` : ""}`);
+    throw new AgentbusError("USAGE", `cannot read ${file}: it is ${fileKind(stats)}; give a JSON file${stats.isDirectory() ? ` (e.g. ${file.replace(/\/+$/, "")}/*.json)` : ""}`);
   }
   if (stats.size > maxBytes) return refused(`file is ${stats.size} bytes; an envelope may be at most ${maxBytes} bytes`, stats.size);
   const read = readCapped(file, maxBytes);

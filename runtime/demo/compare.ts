@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DemoOutcome } from "./run-demo.ts";
+import { textTable } from "../text/table.ts";
 
 export interface DemoRun {
   finished_at: string;
@@ -102,9 +103,7 @@ export function comparisonTable(rows: readonly ComparisonRow[]): string {
     `${num(total("before", (x) => x.ms_mean), 0)} → ${num(total("after", (x) => x.ms_mean), 0)}`,
     "",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-  const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n") + "\n";
+  return `${textTable(header, cells)}\n`;
 }
 
 function mean(xs: readonly number[]): number | null {

@@ -4,6 +4,7 @@
  */
 import type { RequestService, SessionView } from "../http/request-service.ts";
 import type { DemoSite } from "./site.ts";
+import { textTable } from "../text/table.ts";
 
 export interface DemoRequest {
   label: string;
@@ -128,7 +129,5 @@ export function outcomeTable(outcomes: DemoOutcome[]): string {
     o.rules_applied.join(",") || "-",
     o.expect,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
+  return `${textTable(header, rows)}\n`;
 }

@@ -15,6 +15,7 @@ import { AgentbusError, summarize } from "../errors/index.ts";
 import { checkStructure } from "../envelope/guards.ts";
 import type { ContentTypeMap } from "../envelope/types.ts";
 import type { SchemaRegistry } from "../schemas/registry.ts";
+import { fileKind } from "../infra/files.ts";
 
 export type WorkflowRecord = ContentTypeMap["workflow_record"];
 
@@ -201,7 +202,7 @@ async function openRecordsFile(path: string): Promise<ReadStream> {
   } catch (err) {
     throw unreadable(path, err);
   }
-  if (!stats.isFile()) throw new AgentbusError("FILE_UNREADABLE", `cannot read records from ${path}: it is ${kindOf(stats)}; give a JSONL file (one workflow_record per line)`);
+  if (!stats.isFile()) throw new AgentbusError("FILE_UNREADABLE", `cannot read records from ${path}: it is ${fileKind(stats)}; give a JSONL file (one workflow_record per line)`);
   let handle: FileHandle;
   try {
     handle = await open(path, "r");
@@ -212,18 +213,9 @@ async function openRecordsFile(path: string): Promise<ReadStream> {
   const opened = await handle.stat();
   if (!opened.isFile()) {
     await handle.close();
-    throw new AgentbusError("FILE_UNREADABLE", `cannot read records from ${path}: it is ${kindOf(opened)}`);
+    throw new AgentbusError("FILE_UNREADABLE", `cannot read records from ${path}: it is ${fileKind(opened)}`);
   }
   return handle.createReadStream({ highWaterMark: 64 * 1024, autoClose: true });
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  if (stats.isFIFO()) return "a named pipe";
-  if (stats.isSocket()) return "a socket";
-  return "not a regular file";
 }
 
 const CAUSES: Record<string, string> = {

@@ -2,7 +2,7 @@
  * The dependency direction agents/* -> runtime/ holds: no runtime file imports from agents/ (a scan
  * here, and the import-x/no-restricted-paths rule in eslint.config.js for `npx eslint .`).
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ESLint, type Linter } from "eslint";
@@ -10,19 +10,8 @@ import { importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
+import { posix, tsFiles } from "../helpers/source-files.ts";
 
-const posix = (p: string): string => p.split(sep).join("/");
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir)) {
-    if (entry === "node_modules" || entry.startsWith(".")) continue;
-    const full = join(dir, entry);
-    if (statSync(full).isDirectory()) out.push(...tsFiles(full));
-    else if (entry.endsWith(".ts")) out.push(full);
-  }
-  return out;
-}
 
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
 

@@ -5,15 +5,14 @@
  * `agentbus demo` again prints the before/after table: that request's attempts go from 3 to 1,
  * naming the rule, and the other requests end as they did.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../runtime/paths.ts";
 import type { DemoOutcome } from "../../runtime/demo/run-demo.ts";
 import type { ComparisonRow } from "../../runtime/demo/compare.ts";
 import type { LearnNowResult } from "../../runtime/learn/now.ts";
+import { runCli } from "../helpers/cli.ts";
 import { DATABASE_URL, dropPrefix, dropSchema, REDIS_URL, uniquePrefix, uniqueSchema } from "../helpers/bus.ts";
 
 const prefix = uniquePrefix("democli");
@@ -22,21 +21,8 @@ const PASSWORD = "a long and unguessable passphrase";
 let dataDir = "";
 let memoryDir = "";
 
-function cli(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/agentbus.js"), ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, LOG_LEVEL: "warn", REDIS_URL, DATABASE_URL, AGENTBUS_DB_SCHEMA: schema, AGENTBUS_QUEUE_PREFIX: prefix, AGENTBUS_DATA_DIR: dataDir, AGENTBUS_MEMORY_DIR: memoryDir, AGENTBUS_MEMORY_BATCH_RECORDS: "0" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(stdin);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], stdin?: string) =>
+  runCli(args, { REDIS_URL, DATABASE_URL, AGENTBUS_DB_SCHEMA: schema, AGENTBUS_QUEUE_PREFIX: prefix, AGENTBUS_DATA_DIR: dataDir, AGENTBUS_MEMORY_DIR: memoryDir, AGENTBUS_MEMORY_BATCH_RECORDS: "0" }, 120_000, stdin === undefined ? {} : { stdin });
 
 interface DemoJson {
   site: { limited: string };

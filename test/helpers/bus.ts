@@ -1,7 +1,7 @@
 /** Test harness: a runtime on the real Redis with a unique queue prefix, torn down afterwards. */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { dropKeys } from "../../runtime/testing.ts";
 import pg from "pg";
 import { loadConfig, type RuntimeConfig } from "../../runtime/config/config.ts";
 import { PROJECT_ROOT } from "../../runtime/paths.ts";
@@ -93,16 +93,6 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Deletes every Redis key under the prefix. */
-export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
+export function dropPrefix(prefix: string): Promise<void> {
+  return dropKeys(REDIS_URL, prefix);
 }

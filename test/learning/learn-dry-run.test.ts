@@ -188,7 +188,7 @@ describe("agentbus learn: unreadable paths", () => {
     chmodSync(secret, 0o000);
     // Root reads anything: as root, the command runs as nobody (who may read the project, not the file).
     const root = process.getuid?.() === 0;
-    const res = await runCli(["learn", "--records", secret, "--dry-run"], env, TIMEOUT, root ? { uid: 65534, gid: 65534 } : undefined);
+    const res = await runCli(["learn", "--records", secret, "--dry-run"], env, TIMEOUT, root ? { as: { uid: 65534, gid: 65534 } } : {});
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`error FILE_UNREADABLE: cannot read records from ${secret}: permission denied (EACCES)`);
   });

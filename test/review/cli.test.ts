@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../runtime/paths.ts";
+import { runCli } from "../helpers/cli.ts";
 import { DATABASE_URL } from "../helpers/pg.ts";
 import { propose, proposedRule, startReview, type ReviewHarness } from "./helpers.ts";
 
@@ -13,21 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.teardown());
 
-function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/agentbus.js"), ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, LOG_LEVEL: "warn", DATABASE_URL, AGENTBUS_DB_SCHEMA: h.pg.schema, AGENTBUS_MEMORY_DIR: h.memory },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(stdin);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], stdin: string) => runCli(args, { DATABASE_URL, AGENTBUS_DB_SCHEMA: h.pg.schema, AGENTBUS_MEMORY_DIR: h.memory }, 60_000, { stdin });
 
 const PASSWORD = "a long and unguessable passphrase";
 

@@ -5,6 +5,7 @@ import { printable } from "../../learn/jsonl.ts";
 import { listProposals, type Proposal, type ProposalState } from "../../store/proposals.ts";
 import { configFrom, withStore } from "../context.ts";
 import { printJson } from "../output.ts";
+import { textTable } from "../../text/table.ts";
 
 const STATES: readonly ProposalState[] = ["pending", "approved", "rejected", "retired"];
 const MAX_LIMIT = 10_000;
@@ -82,7 +83,5 @@ function table(list: readonly Proposal[]): string {
     p.last_observed_at.toISOString().slice(0, 16).replace("T", " "),
     printable(p.rule.trigger_condition.slice(0, 100)),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return textTable(header, rows);
 }

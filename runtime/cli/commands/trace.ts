@@ -4,6 +4,7 @@ import { NotFoundError } from "../../errors/index.ts";
 import { getSession, getTrace, type TraceEntry } from "../../store/sessions.ts";
 import { configFrom, withStore } from "../context.ts";
 import { formatIssues, printJson } from "../output.ts";
+import { columns } from "../../text/table.ts";
 
 interface LooseEnvelope {
   agent?: { name?: string };
@@ -79,8 +80,7 @@ export function timeline(trace: TraceEntry[]): string {
     rows.push([String(env.metadata?.sequence_number ?? "?"), String(at - start), hop, again ? "republished" : e.outcome, route, env.output?.content_type ?? "?", env.status?.code ?? "?", error]);
     if (e.reasons?.length) notes.set(rows.length - 1, formatIssues(e.reasons, "      "));
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const { line } = columns(header, rows);
   const out = [line(header), ...rows.flatMap((r, i) => [line(r), ...(notes.has(i) ? [notes.get(i) ?? ""] : [])])];
   return `${out.join("\n")}\n`;
 }
