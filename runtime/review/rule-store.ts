@@ -1,20 +1,11 @@
 /** Reads of the review tables: proposals with their versions and decisions. */
 import { table, type Db, type Queryable } from "../store/db.ts";
-import type { ProposalState, ProposedRule, RuleEvidence } from "../store/proposals.ts";
+import type { Proposal, ProposalState } from "../store/proposals.ts";
 import { contentHash } from "../rules/content.ts";
 import type { Decision, RuleDetail, RuleSummary, RuleVersion, VersionContent } from "./types.ts";
 
-export interface ProposalRow {
-  rule_id: string;
-  state: ProposalState;
-  target_agent: string;
-  priority: ProposedRule["priority"];
-  confidence: number;
-  rule: ProposedRule;
-  evidence: RuleEvidence;
-  batch_id: string;
-  observations: number;
-  proposed_at: Date;
+/** A proposal as the queue stores it, with the review columns and its latest version. */
+export interface ProposalRow extends Pick<Proposal, "rule_id" | "state" | "target_agent" | "priority" | "confidence" | "rule" | "evidence" | "batch_id" | "observations" | "proposed_at"> {
   proposed_by: string;
   active_version: number | null;
   rollout_percent: number;

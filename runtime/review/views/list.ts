@@ -28,10 +28,10 @@ export function listPage(v: ListView): string {
       <td>${badge(r.state)}</td>
       <td>${r.target_agent}</td>
       <td>${badge(r.priority)}</td>
-      <td class="n">${r.confidence.toFixed(2)}</td>
-      <td class="n">${r.evidence.occurrences}</td>
+      <td class="n" data-label="confidence">${r.confidence.toFixed(2)}</td>
+      <td class="n" data-label="seen">${r.evidence.occurrences}</td>
       <td class="trig">${clip(r.reviewable.trigger_condition, 140)}</td>
-      <td class="n">${r.active_version === null ? "–" : `v${r.active_version}`}${r.rollout_percent < 100 && r.state === "approved" ? html` ${badge("rollout", `${r.rollout_percent}%`)}` : ""}</td>
+      <td class="n" data-label="in force">${r.active_version === null ? "none" : `v${r.active_version}`}${r.rollout_percent < 100 && r.state === "approved" ? html` ${badge("rollout", `${r.rollout_percent}%`)}` : ""}</td>
     </tr>`,
   );
   const empty =

@@ -145,11 +145,13 @@ function compare(la: string, x: GroupFigures, lb: string, y: GroupFigures): Html
 
 function versions(r: RuleDetail, reviewer: boolean, csrf: string): Html {
   if (r.versions.length === 0) return html`<p class="muted">No version yet: approving or editing creates version 1.</p>`;
+  // Rolling back to the text already in force would change nothing: no button for it.
+  const activeHash = r.versions.find((v) => v.version === r.active_version)?.content_hash;
   return html`<table class="rules"><thead><tr><th>Version</th><th>Origin</th><th>By</th><th>Approved</th><th>Instruction</th><th></th></tr></thead><tbody>
     ${[...r.versions].reverse().map((v: RuleVersion) => html`<tr class="${v.version === r.active_version ? "active" : ""}"><td>v${v.version}${v.version === r.active_version ? html` ${badge("approved", "in force")}` : ""}</td>
-      <td>${v.origin}${v.based_on ? ` of v${v.based_on}` : ""}</td><td>${v.created_by}</td><td>${v.approved_by ? `${v.approved_by}, ${when(v.approved_at)}` : "not approved"}</td>
+      <td>${v.origin}${v.based_on ? ` of v${v.based_on}` : ""}</td><td data-label="by">${v.created_by}</td><td data-label="approved">${v.approved_by ? `${v.approved_by}, ${when(v.approved_at)}` : "not approved"}</td>
       <td class="trig">${v.content.instruction.slice(0, 120)}</td>
-      <td>${reviewer && v.approved_by && (r.state === "approved" || r.state === "retired") && v.version !== r.active_version
+      <td>${reviewer && v.approved_by && (r.state === "approved" || r.state === "retired") && v.version !== r.active_version && v.content_hash !== activeHash
         ? html`<form method="post" action="/review/rules/${new Html(a(r.rule_id))}/rollback" class="inline">${csrfField(csrf)}<input type="hidden" name="to_version" value="${v.version}"><input name="reason" placeholder="reason" required maxlength="2000" class="short-text"><button id="rollback-v${v.version}">Roll back to v${v.version}</button></form>`
         : ""}</td></tr>`)}
   </tbody></table>`;
@@ -158,6 +160,6 @@ function versions(r: RuleDetail, reviewer: boolean, csrf: string): Html {
 function decisions(r: RuleDetail): Html {
   if (r.decisions.length === 0) return html`<p class="muted">No decision yet.</p>`;
   return html`<table class="rules"><thead><tr><th>When</th><th>Decision</th><th>By</th><th>Version</th><th>Reason</th><th>File sha256</th></tr></thead><tbody>
-    ${[...r.decisions].reverse().map((d) => html`<tr><td>${when(d.decided_at)}</td><td>${d.action}</td><td>${d.actor}</td><td>${d.version ?? "–"}</td><td>${d.reason ?? ""}</td><td><code>${d.file_sha256 ? `${d.file_sha256.slice(0, 12)}…` : "–"}</code></td></tr>`)}
+    ${[...r.decisions].reverse().map((d) => html`<tr><td>${when(d.decided_at)}</td><td>${d.action}</td><td data-label="by">${d.actor}</td><td data-label="version">${d.version === null ? "–" : `v${d.version}`}</td><td data-label="reason">${d.reason ?? "–"}</td><td data-label="file"><code>${d.file_sha256 ? `${d.file_sha256.slice(0, 12)}…` : "–"}</code></td></tr>`)}
   </tbody></table>`;
 }
